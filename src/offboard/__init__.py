@@ -1,0 +1,1 @@
+"""connections-offboard: move one customer organization out of IBM Connections Cloud."""

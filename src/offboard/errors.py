@@ -1,0 +1,5 @@
+"""The one error type a user sees: a single line, a non-zero exit, no traceback."""
+
+
+class OffboardError(Exception):
+    """A problem with the user's input or environment, explained in one line."""

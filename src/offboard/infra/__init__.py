@@ -1,0 +1,1 @@
+"""Per-customer transfer infrastructure: one definition, applied by Pulumi or locally."""

@@ -1,0 +1,49 @@
+"""One entry point per stack operation, whichever backend holds the stack."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from offboard.customer import Customer
+from offboard.errors import OffboardError
+from offboard.infra.automation import PulumiBackend
+from offboard.infra.embedded import EmbeddedBackend
+from offboard.infra.outputs import StackOutputs
+from offboard.project import Project, write_private
+from offboard.templates import render
+
+BACKENDS = ("pulumi", "local")
+ACCESS_INFO_TEMPLATE = "templates/s3-access-info.txt.j2"
+
+
+def backend(project: Project, name: str, on_output: Callable[[str], None] | None = None):
+    if name == "pulumi":
+        return PulumiBackend(project, on_output)
+    if name == "local":
+        return EmbeddedBackend(project)
+    raise OffboardError(f"unknown backend {name!r}: choose one of {', '.join(BACKENDS)}")
+
+
+def up(project: Project, customer: Customer, backend_name: str) -> StackOutputs:
+    return backend(project, backend_name).up(customer)
+
+
+def outputs(project: Project, customer: Customer, backend_name: str) -> StackOutputs:
+    return backend(project, backend_name).outputs(customer)
+
+
+def access_info(project: Project, customer: Customer, stack_outputs: StackOutputs) -> str:
+    """The S3 access information the MSP puts into the customer's Box folder (holds the secret)."""
+    context = {
+        "customer": customer.model_dump(),
+        "outputs": stack_outputs.public(),
+        "secret_access_key": stack_outputs.secret_access_key.get_secret_value(),
+    }
+    return render(project, ACCESS_INFO_TEMPLATE, context)
+
+
+def write_access_info(project: Project, customer: Customer, stack_outputs: StackOutputs) -> Path:
+    """Render the access information into a 0600 file of the stack's state folder."""
+    path = project.stack_state_dir(customer.stack) / "s3-access-info.txt"
+    return write_private(path, access_info(project, customer, stack_outputs))

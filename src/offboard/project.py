@@ -1,0 +1,62 @@
+"""Where a project's files and its local state live.
+
+A project is a folder holding `Pulumi.yaml`, `stacks/` and `runbooks/`. Local state (the
+embedded endpoint, stack outputs, later journals and work files) lives in `.offboard/`
+beside them unless OFFBOARD_STATE_DIR points elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from offboard.errors import OffboardError
+
+PROJECT_FILE = "Pulumi.yaml"
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    state_dir: Path
+
+    @classmethod
+    def find(cls, start: Path | None = None) -> Project:
+        """The project at OFFBOARD_PROJECT, or the nearest folder upward holding Pulumi.yaml."""
+        explicit = os.environ.get("OFFBOARD_PROJECT")
+        here = (start or Path.cwd()).resolve()
+        candidates = [Path(explicit)] if explicit else [here, *here.parents]
+        for folder in candidates:
+            if (folder / PROJECT_FILE).is_file():
+                state = os.environ.get("OFFBOARD_STATE_DIR")
+                return cls(root=folder, state_dir=Path(state) if state else folder / ".offboard")
+        where = explicit or str(here)
+        raise OffboardError(f"no {PROJECT_FILE} found at or above {where}: run offboard inside the project folder")
+
+    @property
+    def stacks_dir(self) -> Path:
+        return self.root / "stacks"
+
+    @property
+    def runbooks_dir(self) -> Path:
+        return self.root / "runbooks"
+
+    def stack_file(self, stack: str) -> Path:
+        return self.stacks_dir / f"Pulumi.{stack}.yaml"
+
+    def stack_names(self) -> list[str]:
+        return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in self.stacks_dir.glob("Pulumi.*.yaml"))
+
+    def stack_state_dir(self, stack: str) -> Path:
+        return self.state_dir / "stacks" / stack
+
+
+def write_private(path: Path, text: str) -> Path:
+    """Write a file only its owner can read (0600 from the moment it exists)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # the file may have existed with wider bits
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    return path

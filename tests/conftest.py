@@ -1,0 +1,79 @@
+"""Shared fixtures: a throw-away project with two customers, and the embedded endpoint."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from offboard.customer import load_customer
+from offboard.infra import endpoint as local_endpoint
+from offboard.project import Project
+
+REPO = Path(__file__).resolve().parents[1]
+
+CUSTOMERS = {
+    "alpha": {"orgId": "20011111", "customerName": "Alpha Holding AG", "region": "eu-central-1"},
+    "beta": {"orgId": "20022222", "customerName": "Beta & Söhne KG", "region": "eu-west-1"},
+}
+
+
+def stack_yaml(org_id: str, name: str, region: str, extra: str = "") -> str:
+    return (
+        "config:\n"
+        f"  aws:region: {region}\n"
+        f"  offboard:orgId: \"{org_id}\"\n"
+        f"  offboard:customerName: \"{name}\"\n"
+        "  offboard:mspEmail: migration@msp.example.com\n"
+        f"{extra}"
+    )
+
+
+def make_project(root: Path) -> Project:
+    """A project folder like the repo's: Pulumi.yaml, runbooks/, and stacks for two customers."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "Pulumi.yaml", root / "Pulumi.yaml")
+    shutil.copytree(REPO / "runbooks", root / "runbooks")
+    (root / "stacks").mkdir()
+    for stack, c in CUSTOMERS.items():
+        (root / "stacks" / f"Pulumi.{stack}.yaml").write_text(stack_yaml(c["orgId"], c["customerName"], c["region"]))
+    return Project(root=root, state_dir=root / ".offboard")
+
+
+@pytest.fixture
+def project(tmp_path) -> Project:
+    return make_project(tmp_path / "project")
+
+
+@pytest.fixture(scope="session")
+def endpoint_session(tmp_path_factory):
+    """One in-process endpoint for the whole run (moto keeps one state per process)."""
+    folder = tmp_path_factory.mktemp("endpoint")
+    with local_endpoint.embedded(folder) as endpoint:
+        yield folder, endpoint
+
+
+@pytest.fixture
+def local_project(project, endpoint_session) -> Project:
+    """A project whose embedded endpoint is the session's one (its record copied in)."""
+    folder, _ = endpoint_session
+    (project.state_dir / "local").mkdir(parents=True)
+    shutil.copy(folder / local_endpoint.RECORD, project.state_dir / "local" / local_endpoint.RECORD)
+    return project
+
+
+@pytest.fixture
+def customers(project):
+    return {stack: load_customer(project, stack) for stack in CUSTOMERS}
+
+
+def run_cli(project: Project, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """The real `offboard` command in a child process, as a user runs it."""
+    full_env = {**os.environ, "OFFBOARD_PROJECT": str(project.root), **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "offboard.cli", *args], env=full_env, capture_output=True, text=True, timeout=120
+    )

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import pytest
+
+from offboard.customer import Encryption, load_customer
+from offboard.errors import OffboardError
+from offboard.project import Project
+from tests.conftest import REPO, run_cli, stack_yaml
+
+
+def test_the_shipped_example_stack_is_valid():
+    customer = load_customer(Project.find(REPO), "example")
+    assert customer.org_id == "20054321"
+    assert customer.encryption is Encryption.sse_kms
+    assert customer.noncurrent_version_days == 30
+
+
+def test_defaults_fill_what_a_stack_leaves_out(project, customers):
+    alpha = customers["alpha"]
+    assert (alpha.stack, alpha.org_id, alpha.region) == ("alpha", "20011111", "eu-central-1")
+    assert alpha.abort_multipart_days == 7 and alpha.encryption is Encryption.sse_kms
+
+
+def write_stack(project: Project, stack: str, text: str) -> None:
+    project.stack_file(stack).write_text(text, encoding="utf-8")
+
+
+BAD_STACKS = {
+    "bad-org": (stack_yaml("12ab", "X", "eu-central-1"), "offboard:orgId"),
+    "no-org": ("config:\n  aws:region: eu-central-1\n  offboard:customerName: X\n  offboard:mspEmail: a@b.example\n", "offboard:orgId: required"),
+    "typo": (stack_yaml("1", "X", "eu-central-1", "  offboard:orgID: \"2\"\n"), "offboard:orgID: unknown setting"),
+    "bad-mail": (stack_yaml("1", "X", "eu-central-1").replace("migration@msp.example.com", "not-an-address"), "offboard:mspEmail"),
+    "bad-enc": (stack_yaml("1", "X", "eu-central-1", "  offboard:encryption: rot13\n"), "offboard:encryption"),
+    "bad-days": (stack_yaml("1", "X", "eu-central-1", "  offboard:kmsDeletionWindowDays: 3\n"), "offboard:kmsDeletionWindowDays"),
+    "secret": (stack_yaml("1", "X", "eu-central-1", "  offboard:customerName2:\n    secure: AAAB\n"), "Pulumi secret"),
+    "not-yaml": ("config: [unclosed\n", "not valid YAML"),
+    "no-config": ("- a list\n", "expected a mapping"),
+    "extra-top": (stack_yaml("1", "X", "eu-central-1") + "backend: s3\n", "unknown top-level key(s) backend"),
+}
+
+
+@pytest.mark.parametrize("stack", sorted(BAD_STACKS))
+def test_a_bad_stack_file_is_one_line_and_a_non_zero_exit(project, stack):
+    text, expected = BAD_STACKS[stack]
+    write_stack(project, stack, text)
+    with pytest.raises(OffboardError, match=expected.replace("(", r"\(").replace(")", r"\)")):
+        load_customer(project, stack)
+    result = run_cli(project, "stack", "outputs", stack, "--backend", "local")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"offboard: stacks/Pulumi.{stack}.yaml:")
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unknown_stack_names_the_known_ones(project):
+    result = run_cli(project, "stack", "up", "gamma", "--backend", "local")
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "offboard: unknown stack 'gamma': stacks/Pulumi.gamma.yaml does not exist (stacks: alpha, beta)"
+    )
+
+
+def test_outside_a_project_the_error_says_where_to_run(tmp_path):
+    result = run_cli(Project(root=tmp_path, state_dir=tmp_path), "stack", "up", "alpha")
+    assert result.returncode == 1
+    assert "no Pulumi.yaml found" in result.stderr and "Traceback" not in result.stderr
