@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import runpy
 from collections import defaultdict
 
 import pulumi
 import pytest
 
+from offboard.errors import OffboardError
 from offboard.infra.program import CustomerTransfer
 from tests.infra.test_policies import customer
 
@@ -150,3 +152,32 @@ def test_two_stacks_share_no_resource_name(alpha):
     beta, _ = provision(customer("beta", "20022222"))
     alpha_names, beta_names = physical_names(alpha[0]), physical_names(beta)
     assert len(alpha_names) >= 8 and not alpha_names & beta_names
+
+
+def run_entry_point(monkeypatch, stack: str, config: dict) -> dict:
+    """Run `src/offboard/infra/__main__.py` as `pulumi up` would, with this stack config."""
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(config))
+    mocks = RecordingMocks()
+    pulumi.runtime.set_mocks(mocks, project="connections-offboard", stack=stack, preview=False)
+
+    @pulumi.runtime.test
+    def program():
+        runpy.run_module("offboard.infra.__main__", run_name="__main__")
+
+    program()
+    return mocks.created
+
+
+GAMMA = {"aws:region": "eu-west-1", "offboard:orgId": "42", "offboard:customerName": "Gamma",
+         "offboard:mspEmail": "m@msp.example", "offboard:encryption": "sse-s3"}
+
+
+def test_the_entry_point_builds_the_stack_from_pulumi_config(monkeypatch):
+    created = run_entry_point(monkeypatch, "gamma", GAMMA)
+    assert only(created, "aws:s3/bucket:Bucket")["bucket"] == "offboard-gamma-42"
+    assert not created["aws:kms/key:Key"]
+
+
+def test_the_entry_point_refuses_bad_config_with_the_cli_message(monkeypatch):
+    with pytest.raises(OffboardError, match=r"^stack gamma: offboard:orgId: String should match pattern"):
+        run_entry_point(monkeypatch, "gamma", {**GAMMA, "offboard:orgId": "4x2"})

@@ -6,8 +6,10 @@ stack file explicitly as `--config-file`; the file was validated by `customer.py
 
 from __future__ import annotations
 
+import re
 import shutil
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 from offboard.customer import Customer
 from offboard.errors import OffboardError
@@ -28,18 +30,27 @@ class PulumiBackend:
         self.project = project
         self.on_output = on_output  # Pulumi's own progress lines, for the CLI to show
 
-    def stack(self, customer: Customer):
+    @contextmanager
+    def stack(self, customer: Customer, create: bool = False) -> Iterator:
+        """The customer's Pulumi stack; Pulumi's failures become one line."""
         if shutil.which("pulumi") is None:
             raise OffboardError(INSTALL_HINT)
         from pulumi import automation  # imported late: only this backend needs it
 
-        return automation.create_or_select_stack(stack_name=customer.stack, work_dir=str(self.project.root))
+        select = automation.create_or_select_stack if create else automation.select_stack
+        try:
+            yield select(stack_name=customer.stack, work_dir=str(self.project.root))
+        except automation.StackNotFoundError:
+            raise OffboardError(f"pulumi has no stack {customer.stack}: run `offboard stack up {customer.stack}`") from None
+        except automation.CommandError as error:
+            raise OffboardError(f"pulumi failed on stack {customer.stack}: {last_error_line(str(error))}") from None
 
     def config_file(self, customer: Customer) -> str:
         return str(self.project.stack_file(customer.stack))
 
     def up(self, customer: Customer) -> StackOutputs:
-        result = self.stack(customer).up(config_file=self.config_file(customer), on_output=self.on_output)
+        with self.stack(customer, create=True) as stack:
+            result = stack.up(config_file=self.config_file(customer), on_output=self.on_output)
         return to_outputs(result.outputs)
 
     def preview(self, customer: Customer) -> list[tuple[str, str, str]]:
@@ -51,19 +62,31 @@ class PulumiBackend:
                 meta = event.resource_pre_event.metadata
                 planned.append((meta.type, meta.urn.rsplit("::", 1)[-1], str(meta.op.value)))
 
-        self.stack(customer).preview(config_file=self.config_file(customer), on_output=self.on_output, on_event=collect)
+        with self.stack(customer, create=True) as stack:
+            stack.preview(config_file=self.config_file(customer), on_output=self.on_output, on_event=collect)
         return planned
 
     def outputs(self, customer: Customer) -> StackOutputs:
-        outputs = self.stack(customer).outputs()
+        with self.stack(customer) as stack:
+            outputs = stack.outputs()
         if "bucket" not in outputs:
             raise OffboardError(f"stack {customer.stack} has no outputs yet: run `offboard stack up {customer.stack}`")
         return to_outputs(outputs)
 
     def destroy(self, customer: Customer) -> None:
-        self.stack(customer).destroy(config_file=self.config_file(customer), on_output=self.on_output)
+        with self.stack(customer) as stack:
+            stack.destroy(config_file=self.config_file(customer), on_output=self.on_output)
 
 
 def to_outputs(outputs) -> StackOutputs:
     """Pulumi's OutputValues (secret or not) as StackOutputs."""
     return StackOutputs(**{key: item.value for key, item in outputs.items() if key in StackOutputs.model_fields})
+
+
+def last_error_line(text: str) -> str:
+    """The line of Pulumi's stderr that says what went wrong."""
+    errors = re.findall(r"\berror: (.+)$", text, flags=re.MULTILINE)
+    if errors:
+        return errors[-1].strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else "no message"
