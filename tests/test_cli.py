@@ -63,3 +63,36 @@ def test_an_unknown_backend_is_one_line(project):
 def test_usage_errors_exit_2_without_a_traceback(project):
     result = run_cli(project, "stack", "up")
     assert result.returncode == 2 and "Missing argument" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_runbook_through_the_cli_stops_at_people_and_at_what_is_not_built(local_project):
+    project = local_project
+    env = {"OFFBOARD_BACKEND": "local"}
+    first = run_cli(project, "runbook", "run", "alpha", "initial", env=env)
+    assert first.returncode == 0 and "confirm select-msp once it is done" in " ".join(first.stdout.split())
+    confirmed = run_cli(project, "runbook", "confirm", "alpha", "select-msp", "--by", "Jane Customer", env=env)
+    assert confirmed.returncode == 0 and "select-msp confirmed by Jane Customer" in confirmed.stdout
+    provisioned = run_cli(project, "runbook", "run", "alpha", "initial", env=env)
+    assert provisioned.returncode == 0, provisioned.stderr
+    assert "ran provision: done" in provisioned.stdout
+    outputs = StackOutputs.load(project.stack_state_dir("alpha"))
+    journal = (project.stack_state_dir("alpha") / "journal.jsonl").read_text()
+    for text in (first.stdout, provisioned.stdout, journal):
+        assert secret(outputs) not in text and outputs.access_key_id not in text
+    steps = json.loads(run_cli(project, "runbook", "status", "alpha", "initial", "--json", env=env).stdout)
+    assert [(s["id"], s["status"]) for s in steps[:3]] == [("select-msp", "done"), ("provision", "done"), ("create-servicenow-user", "waiting")]
+    assert steps[0]["confirmed_by"] == "Jane Customer"
+    while True:  # confirm each person's step where the run waits, until a step is not built yet
+        waiting = [s["id"] for s in json.loads(run_cli(project, "runbook", "status", "alpha", "initial", "--json", env=env).stdout)
+                   if s["status"] == "waiting"]
+        assert run_cli(project, "runbook", "confirm", "alpha", waiting[0], "--by", "Max MSP", env=env).returncode == 0
+        ran = run_cli(project, "runbook", "run", "alpha", "initial", env=env)
+        if ran.returncode:
+            break
+    box_text = project.stack_state_dir("alpha") / "texts" / "share-access-info.s3-access-info.txt"
+    case_text = project.stack_state_dir("alpha") / "texts" / "share-access-info.access-info-shared.txt"
+    assert outputs.bucket not in case_text.read_text() and secret(outputs) not in case_text.read_text()
+    assert secret(outputs) in box_text.read_text() and stat.S_IMODE(box_text.stat().st_mode) == 0o600
+    assert ran.stderr.strip().startswith("offboard: ") and "is not available yet" in ran.stderr
+    assert len(ran.stderr.strip().splitlines()) == 1
+    run_cli(project, "stack", "destroy", "alpha", "-b", "local")

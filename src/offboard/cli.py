@@ -17,13 +17,18 @@ from offboard.errors import OffboardError
 from offboard.infra import endpoint as local_endpoint
 from offboard.infra import stacks
 from offboard.project import Project
+from offboard.runbook import commands as runbook
+from offboard.runbook import engine as runbook_engine
+from offboard.runbook import view as runbook_view
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Move one customer organization out of IBM Connections Cloud.")
 stack_app = typer.Typer(no_args_is_help=True, help="A customer's bucket and scoped key (Pulumi or the embedded endpoint).")
 local_app = typer.Typer(no_args_is_help=True, help="The embedded S3/IAM endpoint on 127.0.0.1.")
 app.add_typer(stack_app, name="stack")
+runbook_app = typer.Typer(no_args_is_help=True, help="The two deliveries, step by step, with their journal.")
 app.add_typer(local_app, name="local")
+app.add_typer(runbook_app, name="runbook")
 
 out = Console()
 Stack = Annotated[str, typer.Argument(help="The stack: stacks/Pulumi.<stack>.yaml.")]
@@ -134,6 +139,78 @@ def demo(
     if not result.ok:
         raise OffboardError("the key's permissions are not what they must be")
     out.print("[green]demo passed[/green]: the key reaches its bucket and nothing else")
+
+
+Workflow = Annotated[str, typer.Argument(help="initial or delta.")]
+AsJson = Annotated[bool, typer.Option("--json", help="A list with one object per step.")]
+
+
+@runbook_app.command("plan")
+def runbook_plan(stack: Stack, workflow: Workflow, backend: Backend = "pulumi", as_json: AsJson = False) -> None:
+    """Every step of a delivery: who does it, and where it stands; open gates first."""
+    plan = runbook.plan(Project.find(), stack, workflow, backend=backend)
+    if as_json:
+        print(json.dumps(plan.as_json(), indent=2))
+    else:
+        out.print(runbook_view.plan_view(plan))
+
+
+@runbook_app.command("run")
+def runbook_run(
+    stack: Stack,
+    workflow: Workflow,
+    backend: Backend = "pulumi",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would run; change nothing.")] = False,
+    until: Annotated[str | None, typer.Option(help="Stop after this step.")] = None,
+) -> None:
+    """Run the machine steps in order; stop at the first step a person must do."""
+    report(runbook.run(Project.find(), stack, workflow, backend=backend, dry_run=dry_run, until=until))
+
+
+@runbook_app.command("confirm")
+def runbook_confirm(
+    stack: Stack,
+    step: Annotated[str, typer.Argument(help="The person's step that is done.")],
+    by: Annotated[str, typer.Option("--by", help="Who confirms.")],
+    note: Annotated[str | None, typer.Option(help="A note for the journal.")] = None,
+    backend: Backend = "pulumi",
+) -> None:
+    """Record that a person's step is done; `run` then goes on."""
+    report(runbook.confirm(Project.find(), stack, step, by=by, note=note, backend=backend))
+
+
+@runbook_app.command("status")
+def runbook_status(stack: Stack, workflow: Annotated[str | None, typer.Argument(help="initial, delta, or both.")] = None,
+                   backend: Backend = "pulumi", as_json: AsJson = False) -> None:
+    """Where every step stands, from the journal."""
+    views = runbook.status(Project.find(), stack, workflow, backend=backend)
+    if as_json:
+        print(json.dumps(runbook_engine.as_json(views), indent=2))
+    else:
+        out.print(runbook_view.steps_table(views))
+
+
+@runbook_app.command("retry")
+def runbook_retry(stack: Stack, step: Annotated[str, typer.Argument(help="The machine step to run again.")],
+                  backend: Backend = "pulumi") -> None:
+    """Run one machine step again, after a failure."""
+    report(runbook.retry(Project.find(), stack, step, backend=backend))
+
+
+def report(outcome) -> None:
+    """What a runbook command did, the texts it wrote (paths only), and its exit status."""
+    for step in outcome.steps if outcome.dry_run else []:
+        out.print(f"would run {step}")
+    for entry in outcome.entries:
+        if entry.kind == "automated":
+            out.print(f"ran {entry.step}: {entry.status} in {entry.duration} s {json.dumps(entry.figures)}")
+    for text in outcome.texts:
+        out.print(f"{text.audience} text for {text.step}: {text.path}")
+    for warning in outcome.warnings:
+        print(f"offboard: warning: {warning}", file=sys.stderr)
+    if not outcome.ok:
+        raise OffboardError(outcome.message)
+    out.print(outcome.message)
 
 
 def main() -> None:

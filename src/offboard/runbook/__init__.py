@@ -1,0 +1,1 @@
+"""The runbook: both deliveries of a migration as workflows, run, confirmed and journaled."""

@@ -1,0 +1,68 @@
+"""The one registry of machine actions: a name in a workflow -> the function that does it.
+
+An action is `action(context, **args) -> figures | None`: it gets the step's `args` from the
+workflow as keyword arguments and returns figures for the journal (bytes, files, rows...).
+It raises OffboardError (or any exception) when it fails. It must be idempotent: after a
+crash the engine runs it again. The context carries no secret: an action that needs the
+customer's key reads the stack outputs itself.
+
+The engine only calls `get(name)`, so anything with that method can stand in for the
+registry (for example one that runs the rendered per-customer modules).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, Protocol
+
+from offboard.customer import Customer
+from offboard.errors import OffboardError
+from offboard.project import Project
+
+Figures = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ActionContext:
+    project: Project
+    customer: Customer
+    backend: str  # where the stack lives: "local" (embedded endpoint) or "pulumi"
+
+
+Action = Callable[..., Figures | None]
+
+
+class Actions(Protocol):
+    def get(self, name: str) -> Action | None: ...
+
+
+class Registry:
+    def __init__(self, actions: Mapping[str, Action] | None = None) -> None:
+        self._actions: dict[str, Action] = {}
+        for name, action in (actions or {}).items():
+            self.register(name, action)
+
+    def register(self, name: str, action: Action) -> Action:
+        if name in self._actions:
+            raise OffboardError(f"action {name} is registered twice")
+        self._actions[name] = action
+        return action
+
+    def get(self, name: str) -> Action | None:
+        return self._actions.get(name)
+
+    def names(self) -> list[str]:
+        return sorted(self._actions)
+
+
+def provision(context: ActionContext) -> Figures:
+    # Imported here: the infrastructure (and Pulumi's SDK) loads only when a stack is provisioned.
+    from offboard.infra import stacks
+
+    outputs = stacks.up(context.project, context.customer, context.backend)
+    return {"bucket": outputs.bucket, "user": outputs.user}
+
+
+def builtin() -> Registry:
+    """The actions that exist today; the stages register theirs here as they land."""
+    return Registry({"stack.up": provision})

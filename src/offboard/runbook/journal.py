@@ -1,0 +1,117 @@
+"""The journal of one stack: append-only JSON lines, the audit trail and the resume point.
+
+A step's state is its last line. Lines are only ever appended, each with one write and an
+fsync. A line that is not JSON at all was torn by a crash (power loss during the write): it is
+skipped when read, the step keeps its previous state and runs again, and the next line starts
+after it, so nothing already written is ever rewritten.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator, Literal
+
+from pydantic import BaseModel, ValidationError
+
+from offboard.errors import OffboardError
+from offboard.project import Project
+
+JOURNAL_FILE = "journal.jsonl"
+Status = Literal["waiting", "started", "done", "failed"]
+Mirror = Callable[[Path], None]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Entry(BaseModel):
+    step: str
+    workflow: str
+    actor: str
+    kind: str
+    action: str | None = None
+    status: Status
+    confirmed_by: str | None = None
+    note: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    duration: float | None = None
+    figures: dict[str, Any] = {}
+    error: str | None = None
+
+
+class Journal:
+    def __init__(self, path: Path, mirror: Mirror | None = None) -> None:
+        self.path = path
+        self._mirror = mirror
+
+    @classmethod
+    def of_stack(cls, project: Project, stack: str, mirror: Mirror | None = None) -> Journal:
+        return cls(project.stack_state_dir(stack) / JOURNAL_FILE, mirror)
+
+    def entries(self) -> list[Entry]:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        entries = []
+        for number, line in enumerate(text.split("\n"), start=1):
+            if not line.strip():
+                continue
+            try:
+                document = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # torn by a crash
+            try:
+                entries.append(Entry.model_validate(document))
+            except ValidationError:
+                raise OffboardError(f"{self.path}: line {number} is not a journal entry; repair it by hand") from None
+        return entries
+
+    def latest(self) -> dict[str, Entry]:
+        """Each step's last entry."""
+        return {entry.step: entry for entry in self.entries()}
+
+    def append(self, entry: Entry) -> Entry:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        line = entry.model_dump_json() + "\n"
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                line = "\n" + line  # start after a torn line instead of gluing onto it
+            os.write(fd, line.encode("utf-8"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return entry
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """One command at a time changes a stack's runbook; the OS frees the lock if we die."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_suffix(".lock"), "a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise OffboardError(f"another runbook command is working on this stack (lock {handle.name})") from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def mirror(self) -> str | None:
+        """Copy the journal where the mirror puts it; best effort: a failure is returned, not raised."""
+        if self._mirror is None or not self.path.exists():
+            return None
+        try:
+            self._mirror(self.path)
+        except Exception as error:  # noqa: BLE001 - any failure of the copy leaves the local journal intact
+            return f"journal not mirrored: {error}"
+        return None

@@ -1,0 +1,54 @@
+"""The plan and status as Rich tables, for a terminal; the CLI prints what these return."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from offboard.runbook.engine import GateView, Plan, StepView
+
+STATUS_STYLES = {"done": "green", "failed": "bold red", "started": "yellow", "waiting": "cyan", "pending": "dim"}
+
+
+def steps_table(steps: Sequence[StepView], title: str | None = None) -> Table:
+    # Text(), not str: Rich would read "[...]" in a name as markup.
+    table = Table("#", "step", "title", "actor", "kind / action", "status",
+                  title=Text(title) if title else None, title_justify="left")
+    shown: set[str] = set()  # a gate holds every step after its own: name it once, where it sits
+    for number, step in enumerate(steps, start=1):
+        gates = [gate for gate in step.blocked_by if gate not in shown]
+        shown.update(gates)
+        table.add_row(str(number), Text(step.id), Text(step.title), Text(step.actor), kind_cell(step), status_cell(step, gates))
+    return table
+
+
+def plan_view(plan: Plan) -> RenderableType:
+    """The open gates first, then the steps."""
+    gates = [gate_line(gate) for gate in plan.gates if not gate.satisfied]
+    return Group(*gates, steps_table(plan.steps, title=plan.title))
+
+
+def kind_cell(step: StepView) -> Text:
+    if step.kind == "manual":
+        return Text("manual")
+    if step.available:
+        return Text(step.action)
+    return Text(f"{step.action} (not available yet)", style="red")
+
+
+def status_cell(step: StepView, gates: list[str]) -> Text:
+    cell = Text(step.status, style=STATUS_STYLES.get(step.status, ""))
+    if step.confirmed_by:
+        cell.append(f" by {step.confirmed_by}")
+    if gates:
+        cell.append(f" (gate {', '.join(gates)})", style="red")
+    return cell
+
+
+def gate_line(gate: GateView) -> Text:
+    line = Text("GATE ", style="bold red")
+    line.append(f"{gate.title}: waiting for {', '.join(gate.waiting_for)}")
+    return line

@@ -1,0 +1,107 @@
+"""Fake stack outputs and actions, and the runbook commands on one test customer."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from pathlib import Path
+
+from rich.console import Console
+
+from offboard.customer import load_customer
+from offboard.infra.outputs import StackOutputs
+from offboard.project import Project
+from offboard.runbook import commands
+from offboard.runbook.actions import Registry
+from offboard.runbook.workflow import WORKFLOWS, load_runbook
+
+STACK = "alpha"  # a customer of tests/conftest.py's project
+ORG_ID = "20011111"
+CUSTOMER_NAME = "Alpha Holding AG"
+BUCKET = "offboard-alpha-20011111"
+KEY_ID = "AKIA4RUNBOOKTESTK3Y7"
+SECRET = "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"
+OUTPUTS = StackOutputs(bucket=BUCKET, region="eu-central-1", user="offboard-alpha", group="offboard-alpha",
+                       access_key_id=KEY_ID, secret_access_key=SECRET)
+
+
+def workflow_actions(project: Project) -> set[str]:
+    runbook = load_runbook(project, load_customer(project, STACK), OUTPUTS)
+    return {step.action for name in WORKFLOWS for step in runbook.workflow(name).steps if step.action}
+
+
+class FakeActions(Registry):
+    """Actions that count their calls and return figures."""
+
+    def __init__(self, names: set[str]) -> None:
+        super().__init__()
+        self.calls: Counter[str] = Counter()
+        for name in names:
+            self.register(name, self.recorder(name))
+
+    def recorder(self, name: str):
+        def action(context, **args):
+            self.calls[name] += 1
+            return {"bytes": 1024, "args": args}
+        return action
+
+    def replace(self, name: str, action) -> None:
+        self._actions[name] = action
+
+
+class Driver:
+    """The runbook commands on the test stack, called as the CLI will call them."""
+
+    def __init__(self, project: Project, actions: Registry, outputs=lambda: OUTPUTS) -> None:
+        self.project, self.actions, self.outputs = project, actions, outputs
+
+    def plan(self, workflow: str):
+        return commands.plan(self.project, STACK, workflow, backend="local", actions=self.actions, outputs=self.outputs)
+
+    def run(self, workflow: str, **options):
+        return commands.run(self.project, STACK, workflow, backend="local", actions=self.actions, outputs=self.outputs, **options)
+
+    def confirm(self, step: str, by: str = "Ann Operator", note: str | None = None):
+        return commands.confirm(self.project, STACK, step, by=by, note=note, backend="local", outputs=self.outputs)
+
+    def status(self, workflow: str | None = None):
+        return commands.status(self.project, STACK, workflow, backend="local", actions=self.actions, outputs=self.outputs)
+
+    def retry(self, step: str):
+        return commands.retry(self.project, STACK, step, backend="local", actions=self.actions, outputs=self.outputs)
+
+    def walk(self, workflow: str):
+        """Run to the end, confirming every person's step; every outcome on the way."""
+        outcomes = [self.run(workflow)]
+        while outcomes[-1].reason == "person":
+            outcomes.append(self.confirm(outcomes[-1].stopped_at))
+            outcomes.append(self.run(workflow))
+        return outcomes
+
+    @property
+    def journal(self) -> Path:
+        return self.project.stack_state_dir(STACK) / "journal.jsonl"
+
+    @property
+    def texts(self) -> Path:
+        return self.project.stack_state_dir(STACK) / "texts"
+
+
+class FakeS3:
+    """Stands in for the customer's S3 client in the journal mirror: keeps what is put."""
+
+    def __init__(self) -> None:
+        self.objects: dict[tuple[str, str], bytes] = {}
+        self.failure: Exception | None = None
+
+    def put_object(self, Bucket: str, Key: str, Body: bytes) -> None:
+        if self.failure:
+            raise self.failure
+        self.objects[(Bucket, Key)] = Body
+
+
+def printed(renderable) -> str:
+    """What the CLI would print on a wide terminal, as plain text."""
+    console = Console(record=True, width=200, file=io.StringIO())
+    console.print(renderable)
+    return console.export_text()

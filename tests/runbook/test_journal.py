@@ -1,0 +1,67 @@
+import json
+import stat
+from datetime import datetime, timezone
+
+import pytest
+
+from offboard.errors import OffboardError
+from offboard.runbook.journal import Entry, Journal
+
+
+def entry(step: str, status: str = "done") -> Entry:
+    return Entry(step=step, workflow="initial", actor="ch-msp", kind="automated", action="x", status=status,
+                 start=datetime(2025, 1, 1, tzinfo=timezone.utc))
+
+
+def test_lines_are_appended_and_never_rewritten(tmp_path):
+    journal = Journal(tmp_path / "journal.jsonl")
+    journal.append(entry("a", "started"))
+    before = journal.path.read_bytes()
+    journal.append(entry("a", "done"))
+    assert journal.path.read_bytes().startswith(before)
+    assert [(e.step, e.status) for e in journal.entries()] == [("a", "started"), ("a", "done")]
+    assert journal.latest()["a"].status == "done"
+    assert json.loads(before)["start"] == "2025-01-01T00:00:00Z"
+    assert stat.S_IMODE(journal.path.stat().st_mode) == 0o600
+
+
+def test_a_line_torn_by_a_crash_is_skipped_and_kept(tmp_path):
+    journal = Journal(tmp_path / "journal.jsonl")
+    journal.append(entry("a", "started"))
+    with open(journal.path, "a") as handle:
+        handle.write('{"step": "a", "workf')  # the power went out during the write
+    torn = journal.path.read_bytes()
+    assert journal.latest()["a"].status == "started"
+    journal.append(entry("b"))
+    assert journal.path.read_bytes().startswith(torn)
+    assert [(e.step, e.status) for e in journal.entries()] == [("a", "started"), ("b", "done")]
+
+
+def test_a_line_that_is_not_an_entry_is_one_clear_error(tmp_path):
+    journal = Journal(tmp_path / "journal.jsonl")
+    journal.append(entry("a"))
+    with open(journal.path, "a") as handle:
+        handle.write('{"step": "b"}\n')
+    with pytest.raises(OffboardError, match="line 2 is not a journal entry"):
+        journal.entries()
+
+
+def test_one_command_at_a_time(tmp_path):
+    journal = Journal(tmp_path / "journal.jsonl")
+    with journal.lock():
+        with pytest.raises(OffboardError, match="another runbook command is working on this stack"):
+            with Journal(journal.path).lock():
+                pass
+    with journal.lock():  # released
+        pass
+
+
+def test_a_failing_mirror_is_reported_not_raised(tmp_path):
+    def broken(path):
+        raise ConnectionError("endpoint unreachable")
+
+    journal = Journal(tmp_path / "journal.jsonl", mirror=broken)
+    assert journal.mirror() is None  # nothing to copy yet
+    journal.append(entry("a"))
+    assert journal.mirror() == "journal not mirrored: endpoint unreachable"
+    assert journal.latest()["a"].status == "done"

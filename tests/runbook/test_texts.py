@@ -1,0 +1,65 @@
+import stat
+
+import pytest
+
+from offboard.customer import load_customer
+from offboard.errors import OffboardError
+from offboard.runbook.texts import write_texts
+from offboard.runbook.workflow import load_runbook
+
+from tests.runbook.support import BUCKET, CUSTOMER_NAME, KEY_ID, ORG_ID, OUTPUTS, SECRET, STACK
+
+
+def steps_with_texts(project):
+    runbook = load_runbook(project, load_customer(project, STACK), OUTPUTS)
+    return {step.id: step for name in ("initial", "delta") for step in runbook.workflow(name).steps if step.texts}
+
+
+def write(project, step_id, outputs=OUTPUTS):
+    return write_texts(project, load_customer(project, STACK), steps_with_texts(project)[step_id], outputs)
+
+
+def test_every_text_renders_and_only_the_box_folder_holds_bucket_or_key(project):
+    for step_id in steps_with_texts(project):
+        for text in write(project, step_id):
+            body = text.path.read_text()
+            assert ORG_ID in body
+            assert stat.S_IMODE(text.path.stat().st_mode) == 0o600
+            leaked = [value for value in (BUCKET, KEY_ID, SECRET) if value in body]
+            assert leaked == ([BUCKET, KEY_ID, SECRET] if text.audience == "box-folder" else []), text.path.name
+
+
+def test_the_initial_support_case_asks_for_the_data_and_the_box_invitation(project):
+    [case] = write(project, "open-initial-case")
+    body = case.path.read_text()
+    assert case.audience == "support-case"
+    assert case.path.parent == project.stack_state_dir(STACK) / "texts"
+    for expected in (ORG_ID, CUSTOMER_NAME, "migration@msp.example.com", "Box"):
+        assert expected in body
+    assert "bucket" not in body.lower().replace("bucket information", "")
+
+
+@pytest.mark.parametrize(("inserted", "named"), [
+    ("{{ outputs.bucket }}", "bucket name"),
+    (KEY_ID, "access key id"),  # pasted into a template by hand: the key is not in its context
+    (SECRET, "secret access key"),
+])
+def test_a_support_text_that_would_leak_is_refused_and_nothing_is_written(project, inserted, named):
+    template = project.runbooks_dir / "templates" / "access-info-shared.txt.j2"
+    template.write_text(template.read_text() + f"\nfor reference: {inserted}\n")
+    with pytest.raises(OffboardError, match=f"support-case text of share-access-info .* contains the {named}: refused") as refused:
+        write(project, "share-access-info")
+    assert not any(value in str(refused.value) for value in (BUCKET, KEY_ID, SECRET))
+    assert not (project.stack_state_dir(STACK) / "texts").exists()  # nor the Box folder's text of the same step
+
+
+def test_the_box_folder_text_needs_the_stack_outputs(project):
+    with pytest.raises(OffboardError, match="share-access-info: the box-folder text needs the stack's outputs"):
+        write(project, "share-access-info", outputs=None)
+
+
+def test_only_the_box_folder_text_is_given_the_key(project):
+    template = project.runbooks_dir / "templates" / "access-info-shared.txt.j2"
+    template.write_text(template.read_text() + "{{ outputs.access_key_id }}\n")
+    with pytest.raises(OffboardError, match="access-info-shared.txt.j2: 'dict object' has no attribute 'access_key_id'"):
+        write(project, "share-access-info")
