@@ -12,6 +12,8 @@ import pytest
 
 from offboard.customer import load_customer
 from offboard.infra import endpoint as local_endpoint
+from offboard.infra.embedded import EmbeddedBackend
+from offboard.infra.outputs import StackOutputs
 from offboard.project import Project
 
 REPO = Path(__file__).resolve().parents[1]
@@ -69,6 +71,18 @@ def local_project(project, endpoint_session) -> Project:
 @pytest.fixture
 def customers(project):
     return {stack: load_customer(project, stack) for stack in CUSTOMERS}
+
+
+def remove_stack(project: Project, stack: str, endpoint) -> None:
+    """Empty the stack's bucket with the admin key (every version) and destroy it, for the next test."""
+    customer = load_customer(project, stack)
+    outputs = StackOutputs.load(project.stack_state_dir(stack))
+    if outputs is not None:
+        admin = endpoint.client("s3", customer.region)
+        listing = admin.list_object_versions(Bucket=outputs.bucket)
+        for version in listing.get("Versions", []) + listing.get("DeleteMarkers", []):
+            admin.delete_object(Bucket=outputs.bucket, Key=version["Key"], VersionId=version["VersionId"])
+    EmbeddedBackend(project).destroy(customer)
 
 
 def run_cli(project: Project, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -7,16 +7,16 @@ from pathlib import Path
 import pytest
 
 from offboard.infra.outputs import StackOutputs
-from tests.conftest import run_cli
+from tests.conftest import remove_stack, run_cli
 
 
 @pytest.fixture
-def alpha(local_project):
+def alpha(local_project, endpoint_session):
     result = run_cli(local_project, "stack", "up", "alpha", "--backend", "local")
     assert result.returncode == 0, result.stderr
     outputs = StackOutputs.load(local_project.stack_state_dir("alpha"))
     yield local_project, outputs
-    run_cli(local_project, "stack", "destroy", "alpha", "--backend", "local")
+    remove_stack(local_project, "alpha", endpoint_session[1])
 
 
 def secret(outputs: StackOutputs) -> str:
@@ -65,7 +65,7 @@ def test_usage_errors_exit_2_without_a_traceback(project):
     assert result.returncode == 2 and "Missing argument" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_the_runbook_through_the_cli_stops_at_people_and_at_what_is_not_built(local_project):
+def test_the_runbook_through_the_cli_stops_at_people_and_at_what_is_not_built(local_project, endpoint_session):
     project = local_project
     env = {"OFFBOARD_BACKEND": "local"}
     first = run_cli(project, "runbook", "run", "alpha", "initial", env=env)
@@ -95,4 +95,4 @@ def test_the_runbook_through_the_cli_stops_at_people_and_at_what_is_not_built(lo
     assert secret(outputs) in box_text.read_text() and stat.S_IMODE(box_text.stat().st_mode) == 0o600
     assert ran.stderr.strip().startswith("offboard: ") and "is not available yet" in ran.stderr
     assert len(ran.stderr.strip().splitlines()) == 1
-    run_cli(project, "stack", "destroy", "alpha", "-b", "local")
+    remove_stack(project, "alpha", endpoint_session[1])

@@ -8,6 +8,7 @@ from botocore.exceptions import ClientError
 from offboard.errors import OffboardError
 from offboard.infra.embedded import EmbeddedBackend
 from offboard.transfer.session import customer_s3
+from tests.conftest import remove_stack
 
 
 @pytest.fixture
@@ -15,14 +16,8 @@ def provisioned(local_project, customers, endpoint_session):
     backend = EmbeddedBackend(local_project)
     outputs = {stack: backend.up(customer) for stack, customer in customers.items()}
     yield backend, outputs
-    for stack, customer in customers.items():
-        admin = endpoint_session[1].client("s3", customer.region)
-        bucket = outputs[stack].bucket
-        for version in admin.list_object_versions(Bucket=bucket).get("Versions", []):
-            admin.delete_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])
-        for marker in admin.list_object_versions(Bucket=bucket).get("DeleteMarkers", []):
-            admin.delete_object(Bucket=bucket, Key=marker["Key"], VersionId=marker["VersionId"])
-        backend.destroy(customer)
+    for stack in customers:
+        remove_stack(local_project, stack, endpoint_session[1])
 
 
 def test_a_key_works_in_its_own_bucket(provisioned):

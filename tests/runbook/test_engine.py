@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from offboard.errors import OffboardError
+from offboard.errors import NotProvisioned, OffboardError
 from offboard.runbook.journal import Entry, Journal
 
 from tests.conftest import REPO
@@ -110,11 +110,11 @@ import os, signal, sys
 from pathlib import Path
 sys.path[:0] = [{src!r}, {repo!r}]
 from tests.runbook.support import Driver, FakeActions
-from offboard.errors import OffboardError
+from offboard.errors import NotProvisioned
 from offboard.project import Project
 
 def not_provisioned():
-    raise OffboardError("not provisioned")
+    raise NotProvisioned("not provisioned")
 
 actions = FakeActions({{"stack.up"}})
 actions.replace("stack.up", lambda context: os.kill(os.getpid(), signal.SIGKILL))

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Callable, Iterator
 
 from offboard.customer import Customer
-from offboard.errors import OffboardError
+from offboard.errors import NotProvisioned, OffboardError
 from offboard.infra.outputs import StackOutputs
 from offboard.project import Project
 
@@ -41,7 +41,7 @@ class PulumiBackend:
         try:
             yield select(stack_name=customer.stack, work_dir=str(self.project.root))
         except automation.StackNotFoundError:
-            raise OffboardError(f"pulumi has no stack {customer.stack}: run `offboard stack up {customer.stack}`") from None
+            raise NotProvisioned(f"pulumi has no stack {customer.stack}: run `offboard stack up {customer.stack}`") from None
         except automation.CommandError as error:
             raise OffboardError(f"pulumi failed on stack {customer.stack}: {last_error_line(str(error))}") from None
 
@@ -70,7 +70,7 @@ class PulumiBackend:
         with self.stack(customer) as stack:
             outputs = stack.outputs()
         if "bucket" not in outputs:
-            raise OffboardError(f"stack {customer.stack} has no outputs yet: run `offboard stack up {customer.stack}`")
+            raise NotProvisioned(f"stack {customer.stack} has no outputs yet: run `offboard stack up {customer.stack}`")
         return to_outputs(outputs)
 
     def destroy(self, customer: Customer) -> None:

@@ -14,7 +14,7 @@ import json
 from botocore.exceptions import ClientError
 
 from offboard.customer import Customer, Encryption
-from offboard.errors import OffboardError
+from offboard.errors import NotProvisioned, OffboardError
 from offboard.infra import endpoint as local_endpoint
 from offboard.infra import policies
 from offboard.infra.outputs import StackOutputs
@@ -61,7 +61,7 @@ class EmbeddedBackend:
         endpoint = local_endpoint.running(self.endpoint_dir)
         outputs = self.stored(customer, endpoint)
         if outputs is None:
-            raise OffboardError(f"stack {customer.stack} is not provisioned on the embedded endpoint: run `offboard stack up {customer.stack} --backend local`")
+            raise NotProvisioned(f"stack {customer.stack} is not provisioned on the embedded endpoint: run `offboard stack up {customer.stack} --backend local`")
         return outputs
 
     def stored(self, customer: Customer, endpoint: local_endpoint.Endpoint) -> StackOutputs | None:

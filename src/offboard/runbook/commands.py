@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Callable
 
 from offboard.customer import Customer, load_customer
-from offboard.errors import OffboardError
+from offboard.errors import NotProvisioned
 from offboard.infra.outputs import StackOutputs
 from offboard.project import Project
 from offboard.runbook.actions import ActionContext, Actions, builtin
@@ -88,6 +88,6 @@ class KnownOutputs:
         if self._found is None:
             try:
                 self._found = self._load()
-            except OffboardError:  # not provisioned (or its endpoint is not running)
+            except NotProvisioned:  # a backend that cannot be reached is an error, not "no bucket yet"
                 return None
         return self._found
