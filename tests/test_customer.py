@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from offboard.customer import Encryption, load_customer
+from offboard.customer import Encryption, content_roots, database_urls, load_customer
 from offboard.errors import OffboardError
 from offboard.project import Project
 from tests.conftest import REPO, run_cli, stack_yaml
@@ -65,3 +65,38 @@ def test_outside_a_project_the_error_says_where_to_run(tmp_path):
     result = run_cli(Project(root=tmp_path, state_dir=tmp_path), "stack", "up", "alpha")
     assert result.returncode == 1
     assert "no Pulumi.yaml found" in result.stderr and "Traceback" not in result.stderr
+
+
+SIDES = (
+    "  offboard:targetOrgId: \"700001\"\n"
+    "  offboard:source:\n"
+    "    databases:\n"
+    "      FILES: db2+ibm_db://db2inst1:${SOURCE_DB_PASSWORD}@db2.cloud.example:50000/FILES\n"
+    "      WIKIS: sqlite:///data/WIKIS.db\n"
+    "    contentStores:\n"
+    "      files: content/files\n"
+)
+
+
+def test_locations_read_passwords_from_the_environment_and_paths_from_the_project(project, monkeypatch):
+    write_stack(project, "gamma", stack_yaml("3", "Gamma", "eu-central-1", SIDES))
+    customer = load_customer(project, "gamma")
+    assert customer.target_org() == "700001"
+    monkeypatch.delenv("SOURCE_DB_PASSWORD", raising=False)
+    with pytest.raises(OffboardError, match="^set the environment variable SOURCE_DB_PASSWORD"):
+        database_urls(customer.side("source"), project.root)
+    monkeypatch.setenv("SOURCE_DB_PASSWORD", "p@ss:w/rd")
+    urls = database_urls(customer.side("source"), project.root)
+    assert urls["FILES"] == "db2+ibm_db://db2inst1:p%40ss%3Aw%2Frd@db2.cloud.example:50000/FILES"
+    assert urls["WIKIS"] == f"sqlite:///{project.root}/data/WIKIS.db"
+    assert content_roots(customer.side("source"), project.root) == {"files": project.root / "content/files"}
+    with pytest.raises(OffboardError, match="has no offboard:staging setting"):
+        customer.side("staging")
+
+
+def test_a_password_written_into_the_stack_file_is_refused_without_showing_it(project):
+    write_stack(project, "leaky", stack_yaml("3", "Leaky", "eu-central-1", SIDES.replace("${SOURCE_DB_PASSWORD}", "Sup3rSecret")))
+    result = run_cli(project, "stack", "outputs", "leaky", "--backend", "local")
+    assert result.returncode == 1
+    assert "offboard:source.databases: the FILES URL holds a password" in result.stderr
+    assert "Sup3rSecret" not in result.stderr + result.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from offboard.customer import load_customer
+from offboard.db import stages as db_stages
 from offboard.demo import DEMO_STACK, run_demo
 from offboard.errors import OffboardError
 from offboard.infra import endpoint as local_endpoint
@@ -20,6 +22,8 @@ from offboard.project import Project
 from offboard.runbook import commands as runbook
 from offboard.runbook import engine as runbook_engine
 from offboard.runbook import view as runbook_view
+from offboard.sample import create_sample, mutate_org
+from offboard.sample.stack import write_stack
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Move one customer organization out of IBM Connections Cloud.")
@@ -27,7 +31,11 @@ stack_app = typer.Typer(no_args_is_help=True, help="A customer's bucket and scop
 local_app = typer.Typer(no_args_is_help=True, help="The embedded S3/IAM endpoint on 127.0.0.1.")
 app.add_typer(stack_app, name="stack")
 runbook_app = typer.Typer(no_args_is_help=True, help="The two deliveries, step by step, with their journal.")
+db_app = typer.Typer(no_args_is_help=True, help="The org's database rows: export, import, fix-up, verify.")
+sample_app = typer.Typer(no_args_is_help=True, help="A synthetic multi-tenant Connections source.")
 app.add_typer(local_app, name="local")
+app.add_typer(db_app, name="db")
+app.add_typer(sample_app, name="sample")
 app.add_typer(runbook_app, name="runbook")
 
 out = Console()
@@ -211,6 +219,92 @@ def report(outcome) -> None:
     if not outcome.ok:
         raise OffboardError(outcome.message)
     out.print(outcome.message)
+
+
+def stack_outputs_of(stack: str, backend_name: str):
+    project, customer, chosen = customer_and_backend(stack, backend_name)
+    return project, customer, chosen.outputs(customer)
+
+
+Target = Annotated[str, typer.Option("--target", help="staging or production.")]
+
+
+@db_app.command("export")
+def db_export(stack: Stack, delivery: Annotated[str, typer.Option(help="initial or delta.")], backend: Backend = "pulumi") -> None:
+    """Export the org's rows of every Connections database into the customer's bucket."""
+    figures = db_stages.export(*stack_outputs_of(stack, backend), delivery)
+    out.print(f"database delivery {figures['delivery']} in the bucket: {figures['tables']} tables, "
+              f"{figures['rows']} rows, {figures['deleted']} deletions; {figures['files_sent']} files sent")
+
+
+@db_app.command("import")
+def db_import(stack: Stack, target: Target, backend: Backend = "pulumi",
+              delivery: Annotated[str, typer.Option(help="initial, delta (the newest), delta-N, or all.")] = "initial") -> None:
+    """Load committed deliveries from the bucket into the target, each table all or nothing."""
+    figures = db_stages.import_(*stack_outputs_of(stack, backend), delivery, target)
+    out.print(f"imported {', '.join(figures['deliveries'])} into {target}: {figures['rows']} rows, {figures['deleted']} deleted")
+
+
+@db_app.command("fixup")
+def db_fixup(stack: Stack, target: Target,
+             dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would change; change nothing.")] = False) -> None:
+    """Rewrite cloud hosts, the org id and user ids in the org's rows of the target."""
+    project = Project.find()
+    report = db_stages.fixup(project, load_customer(project, stack), target, dry_run)
+    table = Table("table", "column", "rows", "hosts", "users", "orgs", title=f"fix-up of {target}{' (dry run)' if dry_run else ''}")
+    for fixed in report.tables:
+        for column in fixed.columns:
+            table.add_row(fixed.table, column.column, str(column.rows), str(column.hosts), str(column.users), str(column.orgs))
+    out.print(table)
+    for user, places in report.unmapped_users.items():
+        out.print(f"[yellow]unmapped user[/yellow] {user} in {', '.join(places)}")
+    out.print(f"{report.changed_rows} rows {'would change' if dry_run else 'changed'}; {len(report.unmapped_users)} users unmapped")
+
+
+@db_app.command("verify")
+def db_verify(stack: Stack, target: Target,
+              as_json: Annotated[bool, typer.Option("--json", help="The result as JSON.")] = False) -> None:
+    """Prove the target holds exactly the org's rows: counts and checksums per table."""
+    project = Project.find()
+    result = db_stages.verify(project, load_customer(project, stack), target)
+    if as_json:
+        print(json.dumps(dataclasses.asdict(result), indent=2, default=str))
+    else:
+        table = Table("table", "expected rows", "found rows", "", title=f"{target} against {result.delivery} ({result.against})")
+        for check in result.tables:
+            table.add_row(check.table, str(check.expected_rows), "missing" if check.rows is None else str(check.rows), "ok" if check.ok else "[red]DIFFERENT[/red]")
+        out.print(table)
+    if not result.ok:
+        raise OffboardError(f"{target} differs from the delivery in {len(result.failures)} tables")
+
+
+@sample_app.command("create")
+def sample_create(
+    directory: Annotated[Path, typer.Argument(help="An empty or new folder.")],
+    orgs: Annotated[int, typer.Option(help="How many orgs share the source.")] = 3,
+    seed: Annotated[int, typer.Option(help="Same seed, same sample.")] = 0,
+    scale: Annotated[int, typer.Option(help="Rows and files per org, times this.")] = 1,
+    stack: Annotated[str | None, typer.Option(help="Also write stacks/Pulumi.<stack>.yaml for the first org.")] = None,
+) -> None:
+    """Create a multi-tenant Connections source with empty staging and production targets."""
+    project = Project.find() if stack else None
+    layout = create_sample(directory, orgs=orgs, seed=seed, scale=scale,
+                           catalog_path=project.runbooks_dir / db_stages.CATALOG if project else None)
+    out.print(f"sample in {layout.root}: orgs {', '.join(layout.org_ids)}")
+    if project:
+        out.print(f"stack file for org {layout.org_ids[0]}: {write_stack(project, stack, layout, layout.org_ids[0])}")
+
+
+@sample_app.command("mutate")
+def sample_mutate(
+    directory: Annotated[Path, typer.Argument(help="The sample's folder.")],
+    org: Annotated[str, typer.Option(help="The org to change.")],
+    seed: Annotated[int, typer.Option(help="Same seed, same changes.")] = 1,
+) -> None:
+    """Change one org as the weeks before cut-over do: rows and files added, edited, deleted."""
+    changes = mutate_org(directory, org, seed)
+    counts = [sum(len(getattr(c, kind)) for c in changes.values()) for kind in ("inserted", "updated", "deleted")]
+    out.print(f"org {org}: {counts[0]} rows inserted, {counts[1]} updated, {counts[2]} deleted")
 
 
 def main() -> None:

@@ -8,13 +8,17 @@ provider untouched, except `aws:region`, which we need.
 
 from __future__ import annotations
 
+import os
 import re
 from enum import Enum
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from offboard.errors import OffboardError
 from offboard.project import Project
@@ -28,6 +32,44 @@ PULUMI_STACK_KEYS = {"config", "secretsprovider", "encryptedkey", "encryptionsal
 class Encryption(str, Enum):
     sse_kms = "sse-kms"
     sse_s3 = "sse-s3"
+
+
+ENV_REFERENCE = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
+
+
+class Side(BaseModel):
+    """Where one side's data lives: the cloud source, or the MSP's staging or production.
+
+    A database URL holds no password: write `${VARIABLE}` in its place and set that
+    environment variable where the command runs. Relative paths are from the project folder.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    databases: dict[str, str] = {}  # Connections database (FILES, WIKIS, ...) -> SQLAlchemy URL
+    content_stores: dict[str, Path] = Field({}, alias="contentStores")  # store -> its root folder
+
+    @field_validator("databases")
+    @classmethod
+    def _no_password(cls, urls: dict[str, str]) -> dict[str, str]:
+        for name, url in urls.items():
+            try:
+                password = make_url(url).password
+            except ArgumentError:
+                raise ValueError(f"the {name} URL is not a database URL") from None
+            if password and not ENV_REFERENCE.fullmatch(password):
+                raise ValueError(f"the {name} URL holds a password: write ${{VARIABLE}} and set that variable instead")
+        return urls
+
+
+class Fixup(BaseModel):
+    """What the external-reference fix-up rewrites for this customer."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    cloud_hosts: list[str] = Field(alias="cloudHosts", min_length=1)
+    msp_host: str = Field(alias="mspHost", min_length=1)
+    user_mapping: Path = Field(alias="userMapping")  # CSV cloud_id,target_id,email from the directory sync
 
 
 class Customer(BaseModel):
@@ -44,6 +86,12 @@ class Customer(BaseModel):
     noncurrent_version_days: int = Field(30, alias="offboard:noncurrentVersionDays", ge=1, le=3650)
     abort_multipart_days: int = Field(7, alias="offboard:abortMultipartDays", ge=1, le=365)
     kms_deletion_window_days: int = Field(30, alias="offboard:kmsDeletionWindowDays", ge=7, le=30)
+    # The org's id in the MSP's Connections: imports write it into the tenant columns.
+    target_org_id: str | None = Field(None, alias="offboard:targetOrgId", pattern=r"^\d{1,20}$")
+    source: Side | None = Field(None, alias="offboard:source")
+    staging: Side | None = Field(None, alias="offboard:staging")
+    production: Side | None = Field(None, alias="offboard:production")
+    fixup: Fixup | None = Field(None, alias="offboard:fixup")
 
     @field_validator("stack")
     @classmethod
@@ -58,6 +106,50 @@ class Customer(BaseModel):
         if not value.strip() or not value.isprintable():
             raise ValueError("must be printable text")
         return value
+
+
+    def side(self, name: str) -> Side:
+        """source, staging or production, as the stack file gives it."""
+        side = getattr(self, name) if name in SIDES else None
+        if side is None:
+            raise OffboardError(f"stack {self.stack} has no offboard:{name} setting: add its databases and content stores")
+        return side
+
+    def fixup_settings(self) -> Fixup:
+        if self.fixup is None:
+            raise OffboardError(f"stack {self.stack} has no offboard:fixup setting (cloudHosts, mspHost, userMapping)")
+        return self.fixup
+
+    def target_org(self) -> str:
+        if self.target_org_id is None:
+            raise OffboardError(f"stack {self.stack} has no offboard:targetOrgId: the org's id in the MSP's Connections")
+        return self.target_org_id
+
+
+SIDES = ("source", "staging", "production")
+
+
+def database_urls(side: Side, root: Path) -> dict[str, str]:
+    """The side's URLs, each `${VARIABLE}` replaced from the environment at the moment of use,
+    a relative SQLite path made absolute from `root`."""
+    def value(match: re.Match) -> str:
+        name = match[1]
+        if name not in os.environ:
+            raise OffboardError(f"set the environment variable {name}: a database URL of this stack needs it")
+        return quote(os.environ[name], safe="")
+
+    def absolute(url: str) -> str:
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).is_absolute():
+            return parsed.set(database=str(root / parsed.database)).render_as_string(hide_password=False)
+        return url
+
+    return {database: ENV_REFERENCE.sub(value, absolute(url)) for database, url in side.databases.items()}
+
+
+def content_roots(side: Side, root: Path) -> dict[str, Path]:
+    """The side's content stores, relative folders taken from `root`."""
+    return {store: root / folder for store, folder in side.content_stores.items()}
 
 
 def load_customer(project: Project, stack: str) -> Customer:
@@ -108,6 +200,9 @@ def describe(error: ValidationError) -> str:
         elif item["type"] == "missing":
             parts.append(f"{key}: required")
         else:
-            parts.append(f"{key}: {item['msg'].removeprefix('Value error, ')} (got {item.get('input')!r})")
+            value = item.get("input")
+            # Echo a plain value only: a mapping may hold a database URL, and so a password.
+            got = f" (got {value!r})" if isinstance(value, (str, int, float)) else ""
+            parts.append(f"{key}: {item['msg'].removeprefix('Value error, ')}{got}")
     return "; ".join(parts)
 

@@ -1,5 +1,7 @@
 """Entry point of `pulumi up`: read this stack's settings and build its CustomerTransfer."""
 
+import json
+
 import pulumi
 
 from offboard.customer import Customer, customer_from_config
@@ -14,7 +16,8 @@ def customer_settings() -> Customer:
             namespace, key = field.alias.split(":")
             value = pulumi.Config(namespace).get(key)
             if value is not None:
-                config[field.alias] = value
+                # Pulumi hands structured values (offboard:source, ...) over as JSON text.
+                config[field.alias] = json.loads(value) if value[:1] in "{[" else value
     return customer_from_config(config, pulumi.get_stack(), f"stack {pulumi.get_stack()}")
 
 

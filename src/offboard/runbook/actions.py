@@ -63,6 +63,32 @@ def provision(context: ActionContext) -> Figures:
     return {"bucket": outputs.bucket, "user": outputs.user}
 
 
+def db_stage(name: str) -> Action:
+    """A function of `offboard.db.stages` as an action, given the customer's stack outputs."""
+
+    def action(context: ActionContext, **args: Any) -> Figures:
+        from offboard.db import stages
+        from offboard.infra import stacks
+
+        outputs = stacks.outputs(context.project, context.customer, context.backend)
+        return getattr(stages, name)(context.project, context.customer, outputs, **args)
+
+    return action
+
+
+def db_fixup(context: ActionContext, target: str) -> Figures:
+    from offboard.db import stages
+
+    report = stages.fixup(context.project, context.customer, target)
+    return {"rows_changed": report.changed_rows, "unmapped_users": len(report.unmapped_users)}
+
+
 def builtin() -> Registry:
     """The actions that exist today; the stages register theirs here as they land."""
-    return Registry({"stack.up": provision})
+    return Registry({
+        "stack.up": provision,
+        "db.export": db_stage("export"),
+        "delivery.download": db_stage("download"),
+        "db.import": db_stage("import_"),
+        "db.fixup": db_fixup,
+    })

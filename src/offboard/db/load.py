@@ -1,0 +1,145 @@
+"""Import: a committed delivery into the target databases (staging or production).
+
+Everything that can be refused is checked before the first write: the manifest is the org's,
+every chunk is complete and unaltered, every table and column exists in the target, and each
+table is in the state the delivery expects. Then each table loads in one transaction: all of
+it or none of it, finished by a count of the org's rows that must equal the source's.
+
+The org's rows go in under the MSP's org id (`target_org_id`) in the tenant column: the target
+is multi-tenant, and the org has its own id there. The fix-up rewrites the other references.
+
+Initial, run again: a table that already holds exactly the delivery's rows (same count and
+checksum) is skipped, so a run that stopped halfway resumes; a table holding anything else
+for the org is refused rather than emptied, since those rows may be staging work (a fix-up,
+a delta) that a full reload would silently throw away. A delta is an upsert plus deletes and
+can be applied again without harm.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from offboard.db.connect import compile_for, database_errors, open_engines, require_tables, shown, table_of
+from offboard.db.delfile import check_file, read_batches
+from offboard.db.manifest import INITIAL, Manifest, TableEntry, read_manifest
+from offboard.db.scan import Progress, count_rows, table_state
+from offboard.db.statements import delete_keys, insert_rows, tenant_literal, upsert_rows
+from offboard.errors import OffboardError
+
+BATCH_ROWS = 10_000
+LOAD, SKIP, MERGE = "loaded", "already loaded", "merged"
+
+
+@dataclass(frozen=True)
+class TableImport:
+    table: str
+    action: str  # loaded | already loaded | merged
+    rows: int  # rows written (inserted or upserted)
+    deleted: int
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    delivery: str
+    org_id: str
+    target_org_id: str
+    tables: list[TableImport]
+
+
+def import_delivery(
+    delivery_dir: Path,
+    targets: Mapping[str, str],
+    *,
+    org_id: str,
+    target_org_id: str,
+    batch_rows: int = BATCH_ROWS,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Load `delivery_dir` into `targets` (Connections database -> URL) for org `org_id`."""
+    tenant_literal(target_org_id)  # validates it
+    manifest = read_manifest(delivery_dir)
+    if manifest.org_id != org_id:
+        raise OffboardError(f"{delivery_dir} is a delivery of org {manifest.org_id}, not of {org_id}: nothing imported")
+    engines = open_engines(targets, dict.fromkeys(t.database for t in manifest.tables), "target")
+    for table in manifest.tables:
+        for chunk in table.chunks:
+            check_file(delivery_dir, chunk)
+    for database, engine in engines.items():
+        require_tables(engine, [t for t in manifest.tables if t.database == database])
+    actions = [_action(engines[t.database], manifest, t, target_org_id) for t in manifest.tables]
+    results = []
+    for table, action in zip(manifest.tables, actions):
+        if action == SKIP:
+            results.append(TableImport(table.qualified, SKIP, 0, 0))
+        else:
+            written = _load(engines[table.database], delivery_dir, manifest, table, target_org_id, batch_rows, progress)
+            results.append(TableImport(table.qualified, action, written, len(table.deleted)))
+    return ImportResult(manifest.delivery, org_id, target_org_id, results)
+
+
+def _action(engine: sa.Engine, manifest: Manifest, table: TableEntry, target_org_id: str) -> str:
+    """What to do with one table, or a refusal when the target is not in the expected state."""
+    with database_errors(engine, f"reading {table.qualified}"), engine.connect() as connection:
+        present = count_rows(connection, table, target_org_id)
+        if manifest.delivery != INITIAL:
+            if present not in (table.rows_before, table.rows_total):
+                raise OffboardError(
+                    f"{table.qualified} in {shown(engine)} holds {present} rows of org {target_org_id}, but "
+                    f"{manifest.delivery} follows {manifest.previous} with {table.rows_before}: import the deliveries in order"
+                )
+            return MERGE
+        if present == 0:
+            return LOAD
+        if present == table.rows_total and table_state(connection, table, target_org_id).checksum == table.checksum:
+            return SKIP
+    raise OffboardError(
+        f"{table.qualified} in {shown(engine)} already holds {present} rows of org {target_org_id} that are not this "
+        f"initial delivery; an initial import needs the org's rows absent (import a delta instead, or clear the org)"
+    )
+
+
+def _load(
+    engine: sa.Engine,
+    folder: Path,
+    manifest: Manifest,
+    table: TableEntry,
+    target_org_id: str,
+    batch_rows: int,
+    progress: Progress | None,
+) -> int:
+    target = table_of(table, engine)
+    others = [name for name in table.column_names if name != table.tenant]
+    statement = (
+        insert_rows(target, table.tenant, target_org_id)
+        if manifest.delivery == INITIAL
+        else upsert_rows(target, table.tenant, table.key, target_org_id, engine.dialect.name)
+    )
+    write = compile_for(statement, engine, column_keys=others)
+    written = 0
+    with database_errors(engine, f"importing {table.qualified}"), engine.begin() as connection:
+        cursor = connection.connection.cursor()
+        pick = write.picker({name: i for i, name in enumerate(table.column_names)})
+        for chunk in table.chunks:
+            for batch in read_batches(folder / chunk.file, len(table.columns), chunk.empty_strings > 0, batch_rows):
+                strangers = table.foreign_tenants(batch, manifest.org_id)
+                if strangers:
+                    raise OffboardError(f"{chunk.file} holds rows of tenant {', '.join(sorted(map(repr, strangers)))}: {table.qualified} left unchanged")
+                cursor.executemany(write.sql, list(map(pick, batch)))
+                written += len(batch)
+                if progress:
+                    progress(table.qualified, written)
+        if table.deleted:
+            delete = compile_for(delete_keys(target, table.tenant, table.key, target_org_id), engine)
+            cursor.executemany(delete.sql, list(map(delete.picker({k: i for i, k in enumerate(table.key)}), table.deleted)))
+        after = count_rows(connection, table, target_org_id)
+        if after != table.rows_total:
+            raise OffboardError(
+                f"{table.qualified} in {shown(engine)} would hold {after} rows of org {target_org_id}, the source had "
+                f"{table.rows_total} (a key taken by another org?): the table was left unchanged"
+            )
+    return written
+

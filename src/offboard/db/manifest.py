@@ -1,0 +1,121 @@
+"""The manifest of a database delivery: the contract between export and import.
+
+A delivery is a folder (`initial`, `delta-1`, `delta-2`, ...) of chunk files and a
+`manifest.json` written last, atomically: a folder without a manifest is an unfinished export
+and does not exist for the import.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from offboard.db.catalog import TableShape, describe
+from offboard.db.delfile import FileInfo
+from offboard.errors import OffboardError
+
+FORMAT = 1
+MANIFEST_FILE = "manifest.json"
+INITIAL = "initial"
+_DELIVERY = re.compile(r"^(initial|delta-([1-9]\d{0,5}))$")
+
+
+class TableEntry(TableShape):
+    """One table of a delivery. For a delta, the chunks hold the inserted and updated rows."""
+
+    rows: int = Field(ge=0)
+    rows_before: int | None = Field(None, ge=0)  # delta: the org's rows at the previous delivery
+    rows_total: int = Field(ge=0)  # the org's rows at the source when this delivery was exported
+    checksum: str  # of those rows_total rows (offboard.db.digest)
+    chunks: list[FileInfo]
+    index: FileInfo  # digest and key of every row: what the next delta compares against
+    deleted: list[list[str | int]] = []  # delta: keys of rows gone since the previous delivery
+
+    @field_validator("chunks", "index")
+    @classmethod
+    def _inside_the_folder(cls, value):
+        for info in value if isinstance(value, list) else [value]:
+            path = PurePosixPath(info.file)
+            if path.is_absolute() or ".." in path.parts:
+                raise ValueError(f"file {info.file!r} lies outside the delivery folder")
+        return value
+
+
+class Manifest(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    format: int
+    org_id: str = Field(alias="orgId", pattern=r"^\d{1,20}$")
+    delivery: str = Field(pattern=_DELIVERY.pattern)
+    previous: str | None = None
+    created: str
+    tables: list[TableEntry]
+
+    @field_validator("format")
+    @classmethod
+    def _format(cls, value: int) -> int:
+        if value != FORMAT:
+            raise ValueError(f"format {value} is not supported (expected {FORMAT})")
+        return value
+
+    def table(self, qualified: str) -> TableEntry | None:
+        return next((table for table in self.tables if table.qualified == qualified), None)
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def write_json_atomically(path: Path, document: dict) -> None:
+    partial = path.with_name(path.name + ".part")
+    partial.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    os.replace(partial, path)
+
+
+def write_manifest(folder: Path, manifest: Manifest) -> None:
+    write_json_atomically(folder / MANIFEST_FILE, manifest.model_dump(mode="json", by_alias=True))
+
+
+def is_committed(folder: Path) -> bool:
+    return (folder / MANIFEST_FILE).is_file()
+
+
+def read_manifest(folder: Path) -> Manifest:
+    path = folder / MANIFEST_FILE
+    if not path.is_file():
+        raise OffboardError(f"{folder} has no {MANIFEST_FILE}: the delivery is not committed (its export did not finish)")
+    try:
+        return Manifest.model_validate_json(path.read_text(encoding="utf-8"))
+    except ValidationError as error:
+        raise OffboardError(f"{path}: {describe(error)}") from None
+
+
+def delta_number(delivery: str) -> int:
+    """0 for the initial delivery, N for delta-N."""
+    match = _DELIVERY.match(delivery)
+    if not match:
+        raise OffboardError(f"{delivery!r} is not a delivery name (initial, delta-1, delta-2, ...)")
+    return int(match[2] or 0)
+
+
+def committed_deliveries(root: Path) -> list[str]:
+    """The committed deliveries under `root`, in order."""
+    names = [p.name for p in root.iterdir() if p.is_dir() and _DELIVERY.match(p.name) and is_committed(p)] if root.is_dir() else []
+    return sorted(names, key=delta_number)
+
+
+def next_delivery(root: Path, kind: str) -> tuple[str, str | None]:
+    """The name of the delivery an export of `kind` writes (or resumes), and the one before it."""
+    if kind == INITIAL:
+        return INITIAL, None
+    if kind != "delta":
+        raise OffboardError(f"delivery kind {kind!r}: expected initial or delta")
+    done = committed_deliveries(root)
+    if INITIAL not in done:
+        raise OffboardError(f"no committed initial delivery under {root}: export the initial delivery first")
+    return f"delta-{delta_number(done[-1]) + 1}", done[-1]

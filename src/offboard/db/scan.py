@@ -1,0 +1,51 @@
+"""Streaming one org's rows out of a table, in batches, through the DBAPI cursor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from offboard.db.catalog import TableShape
+from offboard.db.connect import compile_for, table_of
+from offboard.db.digest import Checksum, row_digests
+from offboard.db.statements import count_org_rows, select_org_rows
+
+BATCH_ROWS = 5000
+
+Progress = Callable[[str, int], None]  # (table, rows done so far), for a progress bar
+
+
+def org_batches(connection: sa.Connection, shape: TableShape, org_id: str, columns: list[str] | None = None) -> Iterator[list]:
+    """The org's rows (all columns in table order, or `columns`) in key order, a batch at a time."""
+    statement = select_org_rows(table_of(shape, connection.engine), shape.tenant, shape.key, columns)
+    compiled = compile_for(statement, connection.engine)
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(compiled.sql, (org_id,))
+        while batch := cursor.fetchmany(BATCH_ROWS):
+            yield batch
+    finally:
+        cursor.close()
+
+
+def count_rows(connection: sa.Connection, shape: TableShape, org_id: str) -> int:
+    compiled = compile_for(count_org_rows(table_of(shape, connection.engine), shape.tenant), connection.engine)
+    return connection.exec_driver_sql(compiled.sql, (org_id,)).scalar_one()
+
+
+@dataclass(frozen=True)
+class State:
+    rows: int
+    checksum: str
+
+
+def table_state(connection: sa.Connection, shape: TableShape, org_id: str, progress: Progress | None = None) -> State:
+    """Row count and checksum of the org's rows in one table."""
+    checksum = Checksum()
+    for batch in org_batches(connection, shape, org_id):
+        checksum.add(row_digests(shape, batch))
+        if progress:
+            progress(shape.qualified, checksum.rows)
+    return State(checksum.rows, checksum.hexdigest())

@@ -1,0 +1,83 @@
+"""Verify: the target holds exactly the org's rows of a delivery.
+
+Per table, the org's row count and checksum in the target against the delivery's manifest
+(the source's state when it was exported). After a fix-up the rows differ from the source by
+design: the counts still come from the manifest, the checksums from the fix-up's report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from offboard.db.connect import database_errors, open_engines, table_of
+from offboard.db.fixup import FixupReport
+from offboard.db.manifest import read_manifest
+from offboard.db.scan import Progress, table_state
+from offboard.db.statements import tenant_literal
+from offboard.errors import OffboardError
+
+
+@dataclass(frozen=True)
+class TableCheck:
+    table: str
+    expected_rows: int
+    expected_checksum: str
+    rows: int | None  # None: the target lacks the table
+    checksum: str | None
+
+    @property
+    def ok(self) -> bool:
+        return (self.rows, self.checksum) == (self.expected_rows, self.expected_checksum)
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    delivery: str
+    target_org_id: str
+    against: str  # "manifest" or "fix-up report"
+    tables: list[TableCheck]
+
+    @property
+    def ok(self) -> bool:
+        return all(check.ok for check in self.tables)
+
+    @property
+    def failures(self) -> list[TableCheck]:
+        return [check for check in self.tables if not check.ok]
+
+
+def verify_target(
+    delivery_dir: Path,
+    targets: Mapping[str, str],
+    *,
+    org_id: str,
+    target_org_id: str,
+    fixup_report: FixupReport | None = None,
+    progress: Progress | None = None,
+) -> VerifyResult:
+    """Compare the target with the latest delivery imported into it (and its fix-up, if given)."""
+    tenant_literal(target_org_id)
+    manifest = read_manifest(delivery_dir)
+    if manifest.org_id != org_id:
+        raise OffboardError(f"{delivery_dir} is a delivery of org {manifest.org_id}, not of {org_id}")
+    if fixup_report is not None and (fixup_report.dry_run or fixup_report.org_id != target_org_id):
+        what = "a dry run" if fixup_report.dry_run else f"for org {fixup_report.org_id}"
+        raise OffboardError(f"the fix-up report is {what}; verify needs the report of the fix-up of org {target_org_id}")
+    engines = open_engines(targets, dict.fromkeys(t.database for t in manifest.tables), "target")
+    checks = []
+    for table in manifest.tables:
+        fixed = fixup_report.table(table.qualified) if fixup_report else None
+        expected = fixed.checksum if fixed else table.checksum
+        engine = engines[table.database]
+        with database_errors(engine, f"verifying {table.qualified}"), engine.connect() as connection:
+            target = table_of(table, engine)
+            if not sa.inspect(connection).has_table(target.name, schema=target.schema):
+                checks.append(TableCheck(table.qualified, table.rows_total, expected, None, None))
+                continue
+            state = table_state(connection, table, target_org_id, progress)
+        checks.append(TableCheck(table.qualified, table.rows_total, expected, state.rows, state.checksum))
+    return VerifyResult(manifest.delivery, target_org_id, "fix-up report" if fixup_report else "manifest", checks)

@@ -1,0 +1,47 @@
+"""A stack file for one org of a sample: the customer's settings pointing at the sample's data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from offboard.errors import OffboardError
+from offboard.project import Project
+from offboard.sample.source import TARGETS, SampleLayout
+
+MSP_HOST = "connections.msp.example.com"
+
+
+def stack_config(layout: SampleLayout, org_id: str, region: str = "eu-central-1") -> dict:
+    """The `config:` of a stack whose source is the sample's multi-tenant source and whose
+    staging and production are the sample's empty targets (content stores under targets/)."""
+    org = layout.org(org_id)
+
+    def side(databases: dict[str, str], stores: dict[str, Path]) -> dict:
+        return {"databases": databases, "contentStores": {store: str(path) for store, path in stores.items()}}
+
+    config = {
+        "aws:region": region,
+        "offboard:orgId": org.org_id,
+        "offboard:customerName": f"Sample customer {org.org_id}",
+        "offboard:mspEmail": "migration@msp.example.com",
+        "offboard:targetOrgId": org.target_org_id,
+        "offboard:source": side(layout.sources, layout.content_stores),
+        "offboard:fixup": {"cloudHosts": layout.cloud_hosts, "mspHost": MSP_HOST, "userMapping": str(layout.user_mapping(org_id))},
+    }
+    for target in TARGETS:
+        stores = {store: layout.root / target / "content" / store for store in layout.stores}
+        config[f"offboard:{target}"] = side(layout.targets[target], stores)
+    return config
+
+
+def write_stack(project: Project, stack: str, layout: SampleLayout, org_id: str) -> Path:
+    """Write stacks/Pulumi.<stack>.yaml for the org; an existing file is never overwritten."""
+    path = project.stack_file(stack)
+    if path.exists():
+        raise OffboardError(f"{path.relative_to(project.root)} exists already: choose another stack name")
+    header = f"# Made by `offboard sample create` for org {org_id} of the sample in {layout.root}.\n"
+    path.write_text(header + yaml.safe_dump({"config": stack_config(layout, org_id)}, sort_keys=False, allow_unicode=True),
+                    encoding="utf-8")
+    return path

@@ -1,0 +1,142 @@
+"""The fix-up rewrites hosts, the org id and user ids in the org's rows, and only there."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+
+from offboard.db.export import export_org
+from offboard.db.fixup import Rewriter, parse_rules, read_user_mapping, render_rules
+from offboard.errors import OffboardError
+
+from .support import MSP_HOST, catalog_of, fixup, load, query, rules_text, snapshot
+
+
+def imported(sample, *orgs):
+    for org in orgs:
+        root = sample.root / "deliveries" / org.org_id
+        export_org(catalog_of(sample), sample.sources, org.org_id, root, "initial")
+        load(sample, org, root / "initial")
+
+
+def reference_values(sample, org, kind):
+    """(table.column, value) of every non-NULL value of the org's reference columns of one kind."""
+    found = []
+    for spec in catalog_of(sample).tables():
+        for column in getattr(spec.references, kind):
+            url = sample.targets["staging"][spec.database]
+            rows = query(url, f'SELECT "{column}" FROM "{spec.name}" WHERE "{spec.tenant}" = ? AND "{column}" IS NOT NULL', org.target_org_id)
+            found += [(f"{spec.qualified}.{column}", value) for (value,) in rows]
+    return found
+
+
+def test_fixup_rewrites_hosts_org_and_users(sample, org):
+    imported(sample, org)
+    missing_user = org.users[-1]  # the sample's mapping lacks the last user
+
+    report = fixup(sample, org)
+
+    links = reference_values(sample, org, "links")
+    assert links and not any("collabserv.com" in value for _, value in links)
+    assert any(MSP_HOST in value for _, value in links)
+    assert not any(f"orgId={org.org_id}" in value for _, value in links)
+    assert any(f"orgId={org.target_org_id}" in value for _, value in links)
+    mapped = {u.cloud_id: u.target_id for u in org.users[:-1]}
+    assert not any(f"userid={cloud}" in value for cloud in mapped for _, value in links)
+    assert all(value in mapped.values() or value == missing_user.cloud_id for _, value in reference_values(sample, org, "users"))
+    assert {value for _, value in reference_values(sample, org, "orgs")} == {org.target_org_id}
+    assert list(report.unmapped_users) == [missing_user.cloud_id]
+    assert "EMPINST.EMPLOYEE.PROF_GUID" in report.unmapped_users[missing_user.cloud_id]
+    counts = {(t.table, c.column): c for t in report.tables for c in t.columns}
+    assert counts[("BLOGS.WEBLOGENTRY", "TEXT")].hosts > 0 and counts[("BLOGS.WEBLOGENTRY", "TEXT")].users > 0
+    assert counts[("EMPINST.EMPLOYEE", "H_TENANT_KEY")].orgs == counts[("EMPINST.EMPLOYEE", "H_TENANT_KEY")].rows > 0
+
+
+def test_fixup_twice_gives_the_same_result(sample, org):
+    imported(sample, org)
+    first = fixup(sample, org)
+    after_first = snapshot(sample.targets["staging"])
+
+    second = fixup(sample, org)
+
+    assert first.changed_rows > 0 and second.changed_rows == 0
+    assert snapshot(sample.targets["staging"]) == after_first
+    assert [t.checksum for t in second.tables] == [t.checksum for t in first.tables]
+    assert second.unmapped_users == first.unmapped_users
+
+
+def test_dry_run_counts_what_would_change_and_changes_nothing(sample, org):
+    imported(sample, org)
+    before = snapshot(sample.targets["staging"])
+
+    dry = fixup(sample, org, dry_run=True)
+
+    assert snapshot(sample.targets["staging"]) == before
+    real = fixup(sample, org)
+    assert dry.dry_run and [t.columns for t in dry.tables] == [t.columns for t in real.tables]
+
+
+def test_fixup_leaves_other_orgs_alone(sample, org):
+    other = sample.orgs[0]
+    imported(sample, org, other)
+    theirs = {table: [row for row in rows if other.target_org_id in row] for table, rows in snapshot(sample.targets["staging"]).items()}
+
+    fixup(sample, org)
+
+    after = {table: [row for row in rows if other.target_org_id in row] for table, rows in snapshot(sample.targets["staging"]).items()}
+    assert after == theirs
+
+
+def rewriter(sample, org):
+    rules = parse_rules(rules_text(sample, org), "rules.yaml")
+    return Rewriter(rules, read_user_mapping(rules.users.mapping))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("https://apps.na.collabserv.com/files", f"https://{MSP_HOST}/files"),
+        ("see APPS.NA.collabserv.com.", f"see {MSP_HOST}."),
+        ("https://apps.na.collabserv.com.evil.example/x", "https://apps.na.collabserv.com.evil.example/x"),
+        ("https://myapps.na.collabserv.com/x", "https://myapps.na.collabserv.com/x"),
+    ],
+)
+def test_host_names_are_rewritten_only_as_whole_names(sample, org, text, expected):
+    assert rewriter(sample, org).text(text, Counter(), "T.C") == expected
+
+
+def test_ids_in_text_follow_the_patterns_only(sample, org):
+    user = org.users[0]
+    text = f"call {user.cloud_id} or see https://x/profiles?userid={user.cloud_id}&orgId={org.org_id} in {org.org_id}"
+    assert rewriter(sample, org).text(text, Counter(), "T.C") == (
+        f"call {user.cloud_id} or see https://x/profiles?userid={user.target_id}&orgId={org.target_org_id} in {org.org_id}"
+    )
+
+
+def test_rules_refuse_what_would_not_be_idempotent(sample, org, tmp_path):
+    mapping = tmp_path / "users.csv"
+    mapping.write_text("cloud_id,target_id,email\n111,222,a@x\n222,333,b@x\n")
+    with pytest.raises(OffboardError, match="222 is a cloud id and a target id"):
+        read_user_mapping(mapping)
+    looping = rules_text(sample, org).replace(f'"{MSP_HOST}"', '"apps.ce.collabserv.com"')
+    with pytest.raises(OffboardError, match="apps.ce.collabserv.com is mapped from and to"):
+        parse_rules(looping, "rules.yaml")
+    no_group = rules_text(sample, org).replace("(?P<id>\\d+)", "\\d+")
+    with pytest.raises(OffboardError, match=re.escape("has no group (?P<id>...)")):
+        parse_rules(no_group, "rules.yaml")
+
+
+def test_a_mapping_without_its_header_is_refused(tmp_path):
+    mapping = tmp_path / "users.csv"
+    mapping.write_text("111,222,a@x\n")
+    with pytest.raises(OffboardError, match="expected the header cloud_id,target_id,email"):
+        read_user_mapping(mapping)
+
+
+def test_the_project_template_renders_into_rules(project, sample, org):
+    rules = render_rules(project, cloud_hosts=sample.cloud_hosts, msp_host=MSP_HOST, cloud_org_id=org.org_id,
+                         target_org_id=org.target_org_id, user_mapping=sample.user_mapping(org.org_id))
+    assert rules.hosts == {host: MSP_HOST for host in sample.cloud_hosts}
+    assert (rules.org.cloud, rules.org.target) == (org.org_id, org.target_org_id)

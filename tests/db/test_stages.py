@@ -1,0 +1,86 @@
+"""The database stages of one customer through the real CLI, on the embedded endpoint."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from offboard.infra.outputs import StackOutputs
+from offboard.sample import SampleLayout
+from offboard.transfer.session import customer_s3
+from tests.conftest import remove_stack, run_cli
+from tests.db.support import catalog_of, snapshot, tenant_rows
+
+ENV = {"OFFBOARD_BACKEND": "local"}
+
+
+@pytest.fixture
+def acme(local_project, tmp_path, endpoint_session):
+    """A sample source and a customer stack for its first org, provisioned on the endpoint."""
+    made = run_cli(local_project, "sample", "create", str(tmp_path / "sample"), "--stack", "acme", env=ENV)
+    assert made.returncode == 0, made.stderr
+    sample = SampleLayout.load(tmp_path / "sample")
+    assert run_cli(local_project, "stack", "up", "acme", env=ENV).returncode == 0
+    yield local_project, sample
+    remove_stack(local_project, "acme", endpoint_session[1])
+
+
+def cli(project, *args):
+    result = run_cli(project, *args, env=ENV)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_both_deliveries_end_to_end_through_the_cli(acme):
+    project, sample = acme
+    org, others = sample.orgs[0], [o.org_id for o in sample.orgs[1:]]
+    catalog = catalog_of(sample)
+    assert "database delivery initial in the bucket" in cli(project, "db", "export", "acme", "--delivery", "initial")
+    cli(project, "db", "import", "acme", "--target", "staging")
+    cli(project, "db", "verify", "acme", "--target", "staging")
+    first = cli(project, "db", "fixup", "acme", "--target", "staging")
+    assert "0 rows changed" not in first
+    assert "0 rows changed" in cli(project, "db", "fixup", "acme", "--target", "staging")  # idempotent
+    cli(project, "db", "verify", "acme", "--target", "staging")
+
+    cli(project, "sample", "mutate", str(sample.root), "--org", org.org_id)
+    delta = cli(project, "db", "export", "acme", "--delivery", "delta")
+    assert "delta-1" in delta and ", 0 deletions" not in delta
+    cli(project, "db", "import", "acme", "--target", "staging", "--delivery", "delta")
+    cli(project, "db", "fixup", "acme", "--target", "staging")
+    cli(project, "db", "verify", "acme", "--target", "staging")
+    assert "initial, delta-1" in cli(project, "db", "import", "acme", "--target", "production", "--delivery", "all")
+    cli(project, "db", "fixup", "acme", "--target", "production")
+    verified = json.loads(cli(project, "db", "verify", "acme", "--target", "production", "--json"))
+    assert verified["delivery"] == "delta-1" and len(verified["tables"]) == len(catalog.tables())
+
+    for target in ("staging", "production"):
+        assert all(found <= {org.target_org_id} for found in tenant_rows(sample, target, catalog).values())
+    assert not any(other in json.dumps(snapshot(sample.targets["production"])) for other in others)
+
+
+def test_a_chunk_altered_in_the_bucket_is_refused_and_the_target_stays_as_it_was(acme):
+    project, sample = acme
+    cli(project, "db", "export", "acme", "--delivery", "initial")
+    outputs = StackOutputs.load(project.stack_state_dir("acme"))
+    s3 = customer_s3(outputs)
+    key = next(item["Key"] for item in s3.list_objects_v2(Bucket=outputs.bucket, Prefix="initial/db/")["Contents"]
+               if item["Key"].endswith(".del.gz"))
+    altered = bytearray(s3.get_object(Bucket=outputs.bucket, Key=key)["Body"].read())
+    altered[len(altered) // 2] ^= 0xFF  # same size, other bytes
+    s3.put_object(Bucket=outputs.bucket, Key=key, Body=bytes(altered))
+    before = snapshot(sample.targets["staging"])
+    refused = run_cli(project, "db", "import", "acme", "--target", "staging", env=ENV)
+    assert refused.returncode == 1 and len(refused.stderr.strip().splitlines()) == 1
+    assert "sha256" in refused.stderr
+    assert snapshot(sample.targets["staging"]) == before
+
+
+def test_a_delivery_not_in_the_bucket_is_one_line(acme):
+    project, _ = acme
+    refused = run_cli(project, "db", "import", "acme", "--target", "staging", "--delivery", "delta-3", env=ENV)
+    assert refused.returncode == 1
+    assert refused.stderr == "offboard: database delivery delta-3 is not committed in bucket offboard-acme-" + \
+        refused.stderr.split("offboard-acme-")[1]
+    assert "(committed: none)" in refused.stderr
