@@ -22,6 +22,7 @@ from sqlalchemy.exc import ArgumentError
 
 from offboard.errors import OffboardError
 from offboard.project import Project
+from offboard.validation import describe
 
 NAMESPACE = "offboard"
 STACK_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$")
@@ -188,21 +189,3 @@ def customer_from_config(config: dict[str, Any], stack: str, shown: str) -> Cust
         return Customer.model_validate({"stack": stack, **config})
     except ValidationError as error:
         raise OffboardError(f"{shown}: {describe(error)}") from None
-
-
-def describe(error: ValidationError) -> str:
-    """Pydantic's errors as one line: `key: problem` joined by semicolons."""
-    parts = []
-    for item in error.errors():
-        key = ".".join(str(part) for part in item["loc"]) or "config"
-        if item["type"] == "extra_forbidden":
-            parts.append(f"{key}: unknown setting")
-        elif item["type"] == "missing":
-            parts.append(f"{key}: required")
-        else:
-            value = item.get("input")
-            # Echo a plain value only: a mapping may hold a database URL, and so a password.
-            got = f" (got {value!r})" if isinstance(value, (str, int, float)) else ""
-            parts.append(f"{key}: {item['msg'].removeprefix('Value error, ')}{got}")
-    return "; ".join(parts)
-

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from offboard.errors import OffboardError
+from offboard.validation import describe
 
 CATALOG_FILE = Path("catalog") / "connections.yaml"  # inside the project's runbooks/
 FORMAT = 1
@@ -238,13 +239,3 @@ def _with_table_names(document: object) -> object:
             body = {**body, "tables": tables}
         databases[database] = body
     return {**document, "databases": databases}
-
-
-def describe(error: ValidationError) -> str:
-    """Pydantic's errors as one line, `where: problem`, without echoing whole documents back."""
-    parts = []
-    for item in error.errors():
-        where = ".".join(str(part) for part in item["loc"]) or "catalog"
-        message = item["msg"].removeprefix("Value error, ")
-        parts.append(f"{where}: {'unknown setting' if item['type'] == 'extra_forbidden' else message}")
-    return "; ".join(parts)

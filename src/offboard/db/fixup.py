@@ -25,12 +25,13 @@ import sqlalchemy as sa
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from offboard.db.catalog import Catalog, TableSpec, describe
+from offboard.db.catalog import Catalog, TableSpec
 from offboard.db.connect import compile_for, database_errors, open_engines, require_tables, table_of
 from offboard.db.manifest import now, write_json_atomically
 from offboard.db.scan import Progress, count_rows, org_batches, table_state
 from offboard.db.statements import ORG_ID, update_columns
 from offboard.errors import OffboardError
+from offboard.validation import describe
 from offboard.project import Project
 from offboard.templates import render
 

@@ -15,9 +15,10 @@ from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from offboard.db.catalog import TableShape, describe
+from offboard.db.catalog import TableShape
 from offboard.db.delfile import FileInfo
 from offboard.errors import OffboardError
+from offboard.validation import describe
 
 FORMAT = 1
 MANIFEST_FILE = "manifest.json"

@@ -13,8 +13,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from offboard.customer import Customer, describe
+from offboard.customer import Customer
 from offboard.errors import OffboardError
+from offboard.validation import describe
 from offboard.infra.outputs import StackOutputs
 from offboard.project import Project
 from offboard.templates import render
