@@ -21,6 +21,7 @@ from offboard.infra import stacks
 from offboard.project import Project
 from offboard.runbook import commands as runbook
 from offboard.runbook import engine as runbook_engine
+from offboard.runbook import fleet as runbook_fleet
 from offboard.runbook import view as runbook_view
 from offboard.sample import create_sample, mutate_org
 from offboard.sample.stack import write_stack
@@ -38,7 +39,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(sample_app, name="sample")
 app.add_typer(runbook_app, name="runbook")
 
-out = Console()
+out = Console(width=None if sys.stdout.isatty() else 160)  # pipes and logs: no cramped tables
 Stack = Annotated[str, typer.Argument(help="The stack: stacks/Pulumi.<stack>.yaml.")]
 Backend = Annotated[str, typer.Option("--backend", "-b", envvar="OFFBOARD_BACKEND",
                                       help="pulumi (AWS, via the Pulumi CLI) or local (the embedded endpoint).")]
@@ -305,6 +306,21 @@ def sample_mutate(
     changes = mutate_org(directory, org, seed)
     counts = [sum(len(getattr(c, kind)) for c in changes.values()) for kind in ("inserted", "updated", "deleted")]
     out.print(f"org {org}: {counts[0]} rows inserted, {counts[1]} updated, {counts[2]} deleted")
+
+
+@app.command("fleet")
+def fleet(as_json: Annotated[bool, typer.Option("--json", help="One object per stack.")] = False) -> None:
+    """Every stack of stacks/: customer, org, delivery, current step, waiting on whom, since when."""
+    rows = runbook_fleet.fleet(Project.find())
+    if as_json:
+        print(json.dumps([row.model_dump(mode="json") for row in rows], indent=2))
+        return
+    table = Table("stack", "customer", "org", "delivery", "step", "status", "waiting on", "since", title="offboarding fleet")
+    for row in rows:
+        since = f"{row.since:%Y-%m-%d %H:%M} UTC" if row.since else ""
+        table.add_row(row.stack, row.customer or f"[red]{row.problem}[/red]", row.org_id, row.delivery, row.step,
+                      row.status, row.waiting_on, since)
+    out.print(table)
 
 
 def main() -> None:
