@@ -25,6 +25,7 @@ from offboard.runbook import fleet as runbook_fleet
 from offboard.runbook import view as runbook_view
 from offboard.sample import create_sample, mutate_org
 from offboard.sample.stack import write_stack
+from offboard.teardown import teardown_command
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Move one customer organization out of IBM Connections Cloud.")
@@ -306,6 +307,24 @@ def sample_mutate(
     changes = mutate_org(directory, org, seed)
     counts = [sum(len(getattr(c, kind)) for c in changes.values()) for kind in ("inserted", "updated", "deleted")]
     out.print(f"org {org}: {counts[0]} rows inserted, {counts[1]} updated, {counts[2]} deleted")
+
+
+@app.command("teardown")
+def teardown(
+    stack: Stack,
+    backend: Backend = "pulumi",
+    force: Annotated[bool, typer.Option("--force", help="Tear down before the delta is verified and confirmed.")] = False,
+    reason: Annotated[str | None, typer.Option(help="Why, with --force; written into the journal.")] = None,
+) -> None:
+    """Archive the proof, empty and remove the bucket, revoke the key and prove it is refused."""
+    project = Project.find()
+    figures = teardown_command(project, load_customer(project, stack), backend, force, reason)
+    if figures.get("already"):
+        out.print(f"stack {stack} was already torn down at {figures['finished']}; archive {figures['archive']}")
+        return
+    out.print(f"stack {stack} torn down: {figures['objects_deleted']} object versions deleted, bucket and key removed, "
+              f"the old key is refused")
+    out.print(f"archive {figures['archive']} (sha256 {figures['sha256']})")
 
 
 @app.command("fleet")

@@ -8,6 +8,8 @@ The runbook's database steps and `offboard db ...` call these same functions.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 from typing import Any
 
@@ -129,8 +131,11 @@ def verify(project: Project, customer: Customer, target: str, progress: Progress
         raise OffboardError(f"nothing was imported into {target} for stack {customer.stack}: run `offboard db import` first")
     report_path = fixup_report_path(project, customer, target)
     report = FixupReport.load(report_path) if report_path.is_file() else None
-    return verify_target(import_dir(project, customer) / last.read_text(encoding="utf-8"), target_urls(project, customer, target),
-                         org_id=customer.org_id, target_org_id=customer.target_org(), fixup_report=report, progress=progress)
+    result = verify_target(import_dir(project, customer) / last.read_text(encoding="utf-8"), target_urls(project, customer, target),
+                           org_id=customer.org_id, target_org_id=customer.target_org(), fixup_report=report, progress=progress)
+    proof = {**dataclasses.asdict(result), "ok": result.ok}
+    (project.stack_state_dir(customer.stack) / f"verify-db-{target}.json").write_text(json.dumps(proof, indent=2), encoding="utf-8")
+    return result
 
 
 def target_urls(project: Project, customer: Customer, target: str) -> dict[str, str]:

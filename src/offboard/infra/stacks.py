@@ -5,13 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
+import boto3
+
 from offboard.customer import Customer
 from offboard.errors import OffboardError
+from offboard.infra import endpoint as local_endpoint
 from offboard.infra.automation import PulumiBackend
 from offboard.infra.embedded import EmbeddedBackend
 from offboard.infra.outputs import StackOutputs
 from offboard.project import Project, write_private
 from offboard.templates import render
+from offboard.transfer.session import RETRIES
 
 BACKENDS = ("pulumi", "local")
 ACCESS_INFO_TEMPLATE = "templates/s3-access-info.txt.j2"
@@ -31,6 +35,14 @@ def up(project: Project, customer: Customer, backend_name: str) -> StackOutputs:
 
 def outputs(project: Project, customer: Customer, backend_name: str) -> StackOutputs:
     return backend(project, backend_name).outputs(customer)
+
+
+def admin_s3(project: Project, customer: Customer, backend_name: str):
+    """S3 with the operator's rights, for what the customer's key may not do (emptying the bucket):
+    the embedded endpoint's admin key, or the AWS credentials Pulumi itself uses."""
+    if backend_name == "local":
+        return local_endpoint.running(project.state_dir / "local").client("s3", customer.region)
+    return boto3.session.Session(region_name=customer.region).client("s3", config=RETRIES)
 
 
 def access_info(project: Project, customer: Customer, stack_outputs: StackOutputs) -> str:

@@ -83,6 +83,12 @@ def db_fixup(context: ActionContext, target: str) -> Figures:
     return {"rows_changed": report.changed_rows, "unmapped_users": len(report.unmapped_users)}
 
 
+def teardown(context: ActionContext) -> Figures:
+    from offboard.teardown import teardown as tear_down
+
+    return tear_down(context.project, context.customer, context.backend)
+
+
 def builtin() -> Registry:
     """The actions that exist today; the stages register theirs here as they land."""
     return Registry({
@@ -91,4 +97,5 @@ def builtin() -> Registry:
         "delivery.download": db_stage("download"),
         "db.import": db_stage("import_"),
         "db.fixup": db_fixup,
+        "teardown": teardown,
     })

@@ -1,0 +1,149 @@
+"""After cut-over: keep the proof, empty and remove the bucket, revoke the key, prove it.
+
+Order matters: the archive (journal, manifests, fix-up and verification reports, all fetched
+from the bucket and the state folder) is written and hashed before anything is deleted; the
+bucket is emptied of every version, delete marker and unfinished upload with the operator's
+own credentials (the customer's key cannot delete versions); then the stack is destroyed and
+the old key is tried once more: it must be refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import tarfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from offboard.customer import Customer
+from offboard.errors import NotProvisioned, OffboardError
+from offboard.infra import stacks
+from offboard.infra.outputs import StackOutputs
+from offboard.infra.probe import key_refused
+from offboard.project import Project
+
+DONE_FILE = "teardown.json"
+TEARDOWN_STEP = "teardown"  # its step in runbooks/delta.yaml.j2
+# Besides the journal: what the bucket holds as proof, kept in the archive.
+PROOF_SUFFIXES = ("/manifest.json", "runbook/journal.jsonl")
+LOCAL_PROOF = ("journal.jsonl", "fixup-*.json", "verify-*.json")
+KEY_REVOKED_WAIT = 120  # seconds: IAM deletes keys eventually, not at once
+
+
+def teardown(project: Project, customer: Customer, backend: str) -> dict[str, Any]:
+    """Archive, empty, destroy, prove; run again after it finished, it does nothing."""
+    previous = finished(project, customer)
+    if previous:
+        return previous
+    chosen = stacks.backend(project, backend)
+    try:
+        outputs = chosen.outputs(customer)
+    except NotProvisioned:
+        raise OffboardError(f"stack {customer.stack} has no bucket to tear down") from None
+    s3 = stacks.admin_s3(project, customer, backend)
+    archive = write_archive(project, customer, s3, outputs)
+    emptied = empty_bucket(s3, outputs.bucket)
+    chosen.destroy(customer)
+    prove_revoked(outputs)
+    figures = {"archive": str(archive), "sha256": sha256_of(archive), "objects_deleted": emptied,
+               "bucket": outputs.bucket, "finished": datetime.now(timezone.utc).isoformat()}
+    (project.stack_state_dir(customer.stack) / DONE_FILE).write_text(json.dumps(figures, indent=2), encoding="utf-8")
+    return figures
+
+
+def finished(project: Project, customer: Customer) -> dict[str, Any] | None:
+    """What an earlier, finished teardown of the stack recorded (with `already`), or None."""
+    done = project.stack_state_dir(customer.stack) / DONE_FILE
+    return {**json.loads(done.read_text(encoding="utf-8")), "already": True} if done.is_file() else None
+
+
+def write_archive(project: Project, customer: Customer, s3, outputs: StackOutputs) -> Path:
+    """A .tar.gz of the proof, and beside it its sha256 in `sha256sum` format."""
+    state = project.stack_state_dir(customer.stack)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    archive = state / "archive" / f"{customer.stack}-{customer.org_id}-{stamp}.tar.gz"
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(archive, "w:gz") as tar:
+        for pattern in LOCAL_PROOF:
+            for path in sorted(state.glob(pattern)):
+                tar.add(path, arcname=f"local/{path.name}")
+        for key in proof_keys(s3, outputs.bucket):
+            body = s3.get_object(Bucket=outputs.bucket, Key=key)["Body"].read()
+            info = tarfile.TarInfo(f"bucket/{key}")
+            info.size, info.mtime = len(body), int(time.time())
+            tar.addfile(info, io.BytesIO(body))
+    archive.with_name(archive.name + ".sha256").write_text(f"{sha256_of(archive)}  {archive.name}\n", encoding="utf-8")
+    return archive
+
+
+def proof_keys(s3, bucket: str) -> list[str]:
+    keys = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        keys += [item["Key"] for item in page.get("Contents", []) if item["Key"].endswith(PROOF_SUFFIXES)]
+    return keys
+
+
+def empty_bucket(s3, bucket: str) -> int:
+    """Delete every object version and delete marker, abort every unfinished upload."""
+    deleted = 0
+    for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket=bucket):
+        for upload in page.get("Uploads", []):
+            s3.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        versions = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+        if versions:  # a page holds at most 1000, as much as one delete_objects takes
+            answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": versions, "Quiet": True})
+            if answer.get("Errors"):
+                first = answer["Errors"][0]
+                raise OffboardError(f"bucket {bucket}: {first['Key']} could not be deleted: {first.get('Message', first.get('Code'))}")
+            deleted += len(versions)
+    return deleted
+
+
+def prove_revoked(outputs: StackOutputs) -> None:
+    deadline = time.monotonic() + KEY_REVOKED_WAIT
+    while not key_refused(outputs):
+        if time.monotonic() > deadline:
+            raise OffboardError(f"the key {outputs.access_key_id} still opens bucket {outputs.bucket} after teardown")
+        time.sleep(5)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def teardown_command(project: Project, customer: Customer, backend: str, force: bool = False,
+                     reason: str | None = None) -> dict[str, Any]:
+    """`offboard teardown`: the runbook's gate (delta verified, customer's confirmation), or a
+    journaled override; the teardown itself; its line in the journal."""
+    from offboard.runbook.journal import Entry, Journal, utc_now
+    from offboard.runbook.workflow import load_runbook
+
+    previous = finished(project, customer)
+    if previous:
+        return previous
+    if force and not (reason or "").strip():
+        raise OffboardError("--force needs --reason: the override is written into the journal")
+    journal = Journal.of_stack(project, customer.stack)
+    with journal.lock():
+        done = {step for step, entry in journal.latest().items() if entry.status == "done"}
+        closed = load_runbook(project, customer, None).closed_gates(TEARDOWN_STEP, done)
+        if closed and not force:
+            waiting = ", ".join(ref for gate in closed for ref in gate.requires if ref not in done)
+            raise OffboardError(f"teardown refused: {closed[0].title} (waiting for {waiting}); "
+                                "--force --reason TEXT overrides and is journaled")
+        start = utc_now()
+        figures = teardown(project, customer, backend)
+        end = utc_now()
+        note = f"forced past {', '.join(gate.id for gate in closed)}: {reason}" if closed else None
+        journal.append(Entry(step=TEARDOWN_STEP, workflow="delta", actor="ch-msp", kind="automated", action="teardown",
+                             status="done", note=note, start=start, end=end,
+                             duration=round((end - start).total_seconds(), 3), figures=figures))
+    return figures
