@@ -14,8 +14,11 @@ from rich.table import Table
 
 from offboard.customer import load_customer
 from offboard.db import stages as db_stages
-from offboard.demo import DEMO_STACK, run_demo
+from offboard.demo import run_demo
 from offboard.errors import OffboardError
+from offboard.files import stages as files_stages
+from offboard.files.progress import terminal_progress
+from offboard.files.verify import report_table
 from offboard.infra import endpoint as local_endpoint
 from offboard.infra import stacks
 from offboard.project import Project
@@ -26,6 +29,7 @@ from offboard.runbook import view as runbook_view
 from offboard.sample import create_sample, mutate_org
 from offboard.sample.stack import write_stack
 from offboard.teardown import teardown_command
+from offboard.verify import require_equal, verify_target
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Move one customer organization out of IBM Connections Cloud.")
@@ -34,9 +38,11 @@ local_app = typer.Typer(no_args_is_help=True, help="The embedded S3/IAM endpoint
 app.add_typer(stack_app, name="stack")
 runbook_app = typer.Typer(no_args_is_help=True, help="The two deliveries, step by step, with their journal.")
 db_app = typer.Typer(no_args_is_help=True, help="The org's database rows: export, import, fix-up, verify.")
+files_app = typer.Typer(no_args_is_help=True, help="The org's binary files: export, import, verify.")
 sample_app = typer.Typer(no_args_is_help=True, help="A synthetic multi-tenant Connections source.")
 app.add_typer(local_app, name="local")
 app.add_typer(db_app, name="db")
+app.add_typer(files_app, name="files")
 app.add_typer(sample_app, name="sample")
 app.add_typer(runbook_app, name="runbook")
 
@@ -134,21 +140,32 @@ def local_status() -> None:
 
 @app.command("demo")
 def demo(
-    workdir: Annotated[Path, typer.Option(help="Where the demo keeps its state.")] = Path(".offboard/demo"),
+    workdir: Annotated[Path, typer.Option(help="Where the demo works (made anew).")] = Path(".offboard/demo"),
+    orgs: Annotated[int, typer.Option(help="Orgs in the sample source; the first one moves.")] = 3,
+    size: Annotated[str, typer.Option(help="small or medium.")] = "small",
 ) -> None:
-    """Provision the example customer on the embedded endpoint and prove what its key can do."""
-    result = run_demo(Project.find(), workdir)
-    out.print(f"provisioned stack {DEMO_STACK} on the embedded endpoint: bucket {result.outputs.bucket}, "
-              f"key {result.outputs.access_key_id}; neighbour bucket {result.neighbour_bucket}")
-    table = Table("what the key tried", "expected", "result", "", title="the customer's key, tried for real (IAM enforced)")
+    """The whole off-boarding of one org on the embedded endpoint, from provisioning to teardown."""
+    result = run_demo(Project.find(), workdir, orgs, size, say=out.print)
+    checks = Table("what the customer's key tried", "expected", "result", "", title="the key, tried for real (IAM enforced)")
     for check in result.checks:
-        table.add_row(check.action, "allowed" if check.expected else "refused",
-                      "allowed" if check.allowed else "refused", "ok" if check.ok else "[red]WRONG[/red]")
-    out.print(table)
-    out.print(f"S3 access information for the Box folder (0600): {result.access_info}")
+        checks.add_row(check.action, "allowed" if check.expected else "refused",
+                       "allowed" if check.allowed else "refused", "ok" if check.ok else "[red]WRONG[/red]")
+    out.print(checks)
+    summary = Table("stage", "seconds", "files", "rows", "MB", "MB/s", title=f"org {result.org_id}: what moved, per stage")
+    for entry in result.entries:
+        if entry.kind == "automated" and entry.status == "done":
+            figures, size_mb = entry.figures, entry.figures.get("bytes_sent", entry.figures.get("bytes", 0)) / 1e6
+            rate = f"{size_mb / entry.duration:.1f}" if size_mb and entry.duration else ""
+            summary.add_row(entry.step, f"{entry.duration:.2f}", str(figures.get("files", "")), str(figures.get("rows", "")),
+                            f"{size_mb:.2f}" if size_mb else "", rate)
+    out.print(summary)
+    for problem in result.foreign:
+        out.print(f"[red]{problem}[/red]")
+    out.print(f"work folder: {result.workdir}; journal, texts and the teardown archive under project/.offboard/stacks/demo")
     if not result.ok:
-        raise OffboardError("the key's permissions are not what they must be")
-    out.print("[green]demo passed[/green]: the key reaches its bucket and nothing else")
+        raise OffboardError("the demo did not end as it must: see above")
+    out.print(f"[green]demo passed[/green] in {result.seconds:.0f} s: org {result.org_id} moved, verified and torn down; "
+              f"nothing of orgs {', '.join(result.other_orgs)} left the source; the key reached its bucket and nothing else")
 
 
 Workflow = Annotated[str, typer.Argument(help="initial or delta.")]
@@ -278,6 +295,54 @@ def db_verify(stack: Stack, target: Target,
         out.print(table)
     if not result.ok:
         raise OffboardError(f"{target} differs from the delivery in {len(result.failures)} tables")
+
+
+@files_app.command("export")
+def files_export(
+    stack: Stack,
+    delivery: Annotated[str, typer.Option(help="initial or delta.")],
+    backend: Backend = "pulumi",
+    checksum: Annotated[bool, typer.Option("--checksum", help="Re-hash every file instead of trusting size and mtime.")] = False,
+) -> None:
+    """Send the org's files (a delta: only what was added or changed) to the bucket as archives."""
+    with terminal_progress("export", out) as progress:
+        figures = files_stages.export(*stack_outputs_of(stack, backend), delivery, checksum, progress)
+    out.print(f"files delivery {figures['delivery']} in the bucket: {figures['files']} files, {figures['deleted']} deletions; "
+              f"{figures['archives_sent']} archives sent, {figures['archives_resumed']} kept from an earlier run")
+
+
+@files_app.command("import")
+def files_import(stack: Stack, target: Target, backend: Backend = "pulumi",
+                 delivery: Annotated[str, typer.Option(help="initial, delta (the newest), delta-N, or all.")] = "initial") -> None:
+    """Land committed deliveries under the target's content stores, each archive checked first."""
+    with terminal_progress("import", out) as progress:
+        figures = files_stages.import_(*stack_outputs_of(stack, backend), delivery, target, progress)
+    out.print(f"imported {', '.join(figures['deliveries'])} into {target}: {figures['files']} files, {figures['deleted']} deleted")
+
+
+@files_app.command("verify")
+def files_verify(stack: Stack, target: Target, backend: Backend = "pulumi",
+                 as_json: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False) -> None:
+    """Prove the target's stores hold exactly the org's files: missing, extra, different."""
+    with terminal_progress("verify", out) as progress:
+        report = files_stages.verify(*stack_outputs_of(stack, backend), target, progress=progress)
+    if as_json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        out.print(report_table(report))
+    if not report.ok:
+        raise OffboardError(f"{target} differs from the deliveries: {len(report.missing)} missing, "
+                            f"{len(report.extra)} extra, {len(report.different)} different")
+
+
+@app.command("verify")
+def verify(stack: Stack, target: Target, backend: Backend = "pulumi") -> None:
+    """Files and rows of the target against every committed delivery; exit 0 only when equal."""
+    verification = verify_target(*stack_outputs_of(stack, backend), target)
+    out.print(report_table(verification.files))
+    out.print(json.dumps(verification.figures()))
+    require_equal(verification)
+    out.print(f"[green]{target} holds exactly the org's files and rows[/green]")
 
 
 @sample_app.command("create")

@@ -1,47 +1,140 @@
-"""The whole job on the embedded default, for a new user: no cloud account, no DB2.
+"""The whole off-boarding on the embedded default, for a new user: no cloud account, no DB2.
 
-At this stage it provisions the example customer and a neighbour on the embedded endpoint
-and proves, by trying, what the example's key can and cannot do.
+A sample source of several orgs, one customer's stack on an embedded endpoint inside this
+process, the initial delivery, the org changed and made read-only, the delta delivery,
+verification and teardown, all through the runbook. People's steps are confirmed
+automatically (and journaled as such). The demo passes only when the key reaches its bucket
+and nothing else, the target holds exactly the org's files and rows, and nothing of the
+other orgs left the source.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import shutil
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
-from offboard.customer import load_customer
+import sqlalchemy as sa
+
+from offboard.customer import content_roots, database_urls, load_customer
+from offboard.db.connect import open_engine, table_of
+from offboard.db.content import org_content
+from offboard.db.stages import catalog
+from offboard.errors import OffboardError
 from offboard.infra import endpoint as local_endpoint
 from offboard.infra.embedded import EmbeddedBackend
-from offboard.infra.outputs import StackOutputs
 from offboard.infra.probe import Check, key_checks
-from offboard.infra.stacks import write_access_info
 from offboard.project import Project
+from offboard.runbook import commands
+from offboard.runbook.journal import Entry, Journal
+from offboard.sample import create_sample, mutate_org
+from offboard.sample.stack import write_stack
 
-DEMO_STACK = "example"
-NEIGHBOUR = {"stack": "neighbour", "org_id": "20099999", "customer_name": "A neighbouring customer"}
+STACK = "demo"
+CONFIRMED_BY = "demo (confirmed automatically)"
+SIZES = {"small": 1, "medium": 20}
+MARKER = ".offboard-demo"
 
 
-@dataclass(frozen=True)
+@dataclass
 class DemoResult:
-    outputs: StackOutputs
-    neighbour_bucket: str
-    checks: list[Check]
-    access_info: Path
+    workdir: Path
+    org_id: str
+    other_orgs: list[str]
+    checks: list[Check] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)  # the journal, as the runbook left it
+    foreign: list[str] = field(default_factory=list)  # what of other orgs the targets hold
+    seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
-        return all(check.ok for check in self.checks)
+        verified = {e.step for e in self.entries if e.action == "verify" and e.status == "done"}
+        return (all(check.ok for check in self.checks) and {"verify-staging", "verify-production"} <= verified
+                and any(e.step == "teardown" and e.status == "done" for e in self.entries) and not self.foreign)
 
 
-def run_demo(project: Project, workdir: Path) -> DemoResult:
-    """Everything happens on an endpoint inside this process, with state under `workdir`."""
-    demo = Project(root=project.root, state_dir=workdir.resolve())
-    customer = load_customer(demo, DEMO_STACK)
-    neighbour = customer.model_copy(update=NEIGHBOUR)
+def run_demo(project: Project, workdir: Path, orgs: int = 3, size: str = "small",
+             say: Callable[[str], None] = lambda line: None) -> DemoResult:
+    """Everything happens under `workdir` (made anew) on an endpoint inside this process."""
+    if size not in SIZES:
+        raise OffboardError(f"unknown size {size!r}: choose {' or '.join(SIZES)}")
+    if orgs < 2:
+        raise OffboardError("the demo needs at least 2 orgs: one moves, the others must stay")
+    started = time.monotonic()
+    demo = fresh_project(project, workdir.resolve())
+    sample = create_sample(demo.root.parent / "sample", orgs=orgs, scale=SIZES[size], catalog_path=demo.runbooks_dir / "catalog/connections.yaml")
+    org = sample.org_ids[0]
+    write_stack(demo, STACK, sample, org)
+    say(f"sample source with orgs {', '.join(sample.org_ids)} in {sample.root}; org {org} moves")
+    result = DemoResult(demo.root.parent, org, sample.org_ids[1:])
     with local_endpoint.embedded(demo.state_dir / "local"):
-        backend = EmbeddedBackend(demo)
-        outputs = backend.up(customer)
-        neighbour_bucket = backend.up(neighbour).bucket
-        checks = key_checks(outputs, neighbour_bucket)
-        access_info = write_access_info(demo, customer, outputs)
-    return DemoResult(outputs, neighbour_bucket, checks, access_info)
+        say("initial delivery: people's steps are confirmed automatically in this demo")
+        walk(demo, "initial", say)
+        result.checks = prove_key_isolation(demo)
+        say(f"weeks before cut-over: org {org} changes; then it is made read-only (a confirmed step of the delta)")
+        mutate_org(sample.root, org)
+        walk(demo, "delta", say)
+    result.entries = Journal.of_stack(demo, STACK).entries()
+    result.foreign = foreign_data(demo, sample.org_ids[1:])
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def fresh_project(project: Project, workdir: Path) -> Project:
+    """A project of the demo's own (the repo's stacks/ stay untouched), in an empty workdir."""
+    if workdir.exists() and any(workdir.iterdir()):
+        if not (workdir / MARKER).is_file():
+            raise OffboardError(f"{workdir} is not empty and holds no earlier demo: choose another --workdir")
+        shutil.rmtree(workdir)
+    root = workdir / "project"
+    (root / "stacks").mkdir(parents=True)
+    (workdir / MARKER).touch()
+    shutil.copy(project.root / "Pulumi.yaml", root / "Pulumi.yaml")
+    shutil.copytree(project.runbooks_dir, root / "runbooks")
+    return Project(root=root, state_dir=root / ".offboard")
+
+
+def walk(project: Project, workflow: str, say: Callable[[str], None]) -> None:
+    """Run the workflow to its end, confirming each person's step where the run waits."""
+    while True:
+        outcome = commands.run(project, STACK, workflow, backend="local")
+        for entry in outcome.entries:
+            if entry.kind == "automated":
+                say(f"  {entry.step}: {entry.status} in {entry.duration:.2f} s")
+        if not outcome.ok:
+            raise OffboardError(f"demo stopped: {outcome.message}")
+        if outcome.reason != "person":
+            return
+        commands.confirm(project, STACK, outcome.stopped_at, by=CONFIRMED_BY, backend="local")
+
+
+def prove_key_isolation(project: Project) -> list[Check]:
+    """The customer's key against its bucket and a neighbour's, made for the purpose."""
+    customer = load_customer(project, STACK)
+    backend = EmbeddedBackend(project)
+    neighbour = customer.model_copy(update={"stack": "neighbour", "org_id": "20099999", "customer_name": "A neighbour"})
+    return key_checks(backend.outputs(customer), backend.up(neighbour).bucket)
+
+
+def foreign_data(project: Project, other_orgs: list[str]) -> list[str]:
+    """Anything in staging or production that is not the moved org's: other orgs' files under
+    the content stores, rows under another tenant id. There must be none."""
+    customer = load_customer(project, STACK)
+    tables = catalog(project).tables()
+    source_urls = database_urls(customer.side("source"), project.root)
+    found = []
+    for side in ("staging", "production"):
+        roots = content_roots(customer.side(side), project.root)
+        for org in other_orgs:
+            found += [f"{side}: file {store}/{path} of org {org}" for store, path in org_content(catalog(project), source_urls, org)
+                      if (roots[store] / path).exists()]
+        urls = database_urls(customer.side(side), project.root)
+        for spec in tables:
+            engine = open_engine(urls[spec.database])
+            table = table_of(spec.shape(), engine)
+            with engine.connect() as connection:
+                tenants = connection.execute(sa.select(table.c[spec.tenant]).distinct()).scalars().all()
+            found += [f"{side}: rows of tenant {tenant} in {spec.qualified}" for tenant in tenants if tenant != customer.target_org_id]
+    return found

@@ -12,6 +12,7 @@ registry (for example one that runs the rendered per-customer modules).
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Protocol
 
@@ -63,17 +64,27 @@ def provision(context: ActionContext) -> Figures:
     return {"bucket": outputs.bucket, "user": outputs.user}
 
 
-def db_stage(name: str) -> Action:
-    """A function of `offboard.db.stages` as an action, given the customer's stack outputs."""
+def stage(module: str, name: str) -> Action:
+    """A stage function (`offboard.<module>.<name>`) as an action, given the customer's stack outputs.
+    Imported when it runs: a plan loads neither the databases' nor the transfers' code."""
 
     def action(context: ActionContext, **args: Any) -> Figures:
-        from offboard.db import stages
         from offboard.infra import stacks
 
         outputs = stacks.outputs(context.project, context.customer, context.backend)
-        return getattr(stages, name)(context.project, context.customer, outputs, **args)
+        function = getattr(importlib.import_module(f"offboard.{module}"), name)
+        return function(context.project, context.customer, outputs, **args)
 
     return action
+
+
+def verify(context: ActionContext, target: str, delivery: str | None = None) -> Figures:
+    """Files and rows of the target against every committed delivery (`delivery` names the step's)."""
+    from offboard import verify as proof
+    from offboard.infra import stacks
+
+    outputs = stacks.outputs(context.project, context.customer, context.backend)
+    return proof.require_equal(proof.verify_target(context.project, context.customer, outputs, target))
 
 
 def db_fixup(context: ActionContext, target: str) -> Figures:
@@ -93,9 +104,12 @@ def builtin() -> Registry:
     """The actions that exist today; the stages register theirs here as they land."""
     return Registry({
         "stack.up": provision,
-        "db.export": db_stage("export"),
-        "delivery.download": db_stage("download"),
-        "db.import": db_stage("import_"),
+        "files.export": stage("files.stages", "export"),
+        "files.import": stage("files.stages", "import_"),
+        "db.export": stage("db.stages", "export"),
+        "delivery.download": stage("db.stages", "download"),
+        "db.import": stage("db.stages", "import_"),
+        "verify": verify,
         "db.fixup": db_fixup,
         "teardown": teardown,
     })

@@ -31,9 +31,16 @@ def stack_config(layout: SampleLayout, org_id: str, region: str = "eu-central-1"
         "offboard:fixup": {"cloudHosts": layout.cloud_hosts, "mspHost": MSP_HOST, "userMapping": str(layout.user_mapping(org_id))},
     }
     for target in TARGETS:
-        stores = {store: layout.root / target / "content" / store for store in layout.stores}
-        config[f"offboard:{target}"] = side(layout.targets[target], stores)
+        config[f"offboard:{target}"] = side(layout.targets[target], target_stores(layout, target))
     return config
+
+
+def target_stores(layout: SampleLayout, target: str) -> dict[str, Path]:
+    """The empty content stores of a target, made on first use (an import refuses a missing root)."""
+    stores = {store: layout.root / target / "content" / store for store in layout.stores}
+    for folder in stores.values():
+        folder.mkdir(parents=True, exist_ok=True)
+    return stores
 
 
 def write_stack(project: Project, stack: str, layout: SampleLayout, org_id: str) -> Path:

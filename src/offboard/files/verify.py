@@ -1,0 +1,98 @@
+"""Verify: the target's files against the cumulative manifests: missing, extra, different.
+
+The report is `ok` only when the target holds exactly the org's files. `report_table` is the
+short view for a terminal, `VerifyReport.to_json` the machine-readable one.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from typing import Iterator, Sequence
+
+from rich.table import Table
+from rich.text import Text
+
+from offboard.files.hashing import sha256_file
+from offboard.files.manifest import FileEntry, Manifest, cumulative
+from offboard.files.progress import Progress, Silent
+from offboard.files.selection import StoreFolders, StoreRoots
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    deliveries: list[str]
+    expected: int
+    checksum: bool
+    missing: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+    different: dict[str, list[str]] = field(default_factory=dict)  # name -> what differs
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.extra or self.different)
+
+    def to_json(self) -> dict:
+        return {
+            "ok": self.ok, "deliveries": self.deliveries, "expected": self.expected, "checksum": self.checksum,
+            "missing": self.missing, "extra": self.extra, "different": self.different,
+        }
+
+
+def walk(store: str, root: str) -> Iterator[tuple[str, os.stat_result]]:
+    """Every entry below a store's root that is not a folder (links are not followed)."""
+    folders = [(root, store)]
+    while folders:
+        folder, prefix = folders.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                name = f"{prefix}/{entry.name}"
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append((entry.path, name))
+                else:
+                    yield name, entry.stat(follow_symlinks=False)
+
+
+def differences(path: str, info: os.stat_result, entry: FileEntry, checksum: bool) -> list[str]:
+    if not stat.S_ISREG(info.st_mode):
+        return ["not a regular file"]
+    found = [what for what, equal in (("size", info.st_size == entry.size), ("mtime", info.st_mtime_ns == entry.mtime_ns)) if not equal]
+    if checksum and "size" not in found and sha256_file(path) != entry.sha256:
+        found.append("sha256")
+    return found
+
+
+def verify_files(roots: StoreRoots, manifests: Sequence[Manifest], *, checksum: bool = True,
+                 progress: Progress | None = None) -> VerifyReport:
+    """Compare the target roots with the org's files after `manifests` (committed, in order)."""
+    expected = cumulative(manifests)
+    folders = StoreFolders(roots)
+    paths = {name: folders.path(name) for name in expected}
+    present = {name: info for store, root in sorted(folders.roots.items()) for name, info in walk(store, root)}
+    progress = progress or Silent()
+    progress.start(sum(entry.size for entry in expected.values()) if checksum else 0, len(expected))
+    report = VerifyReport([m.delivery for m in manifests], len(expected), checksum)
+    for name, entry in sorted(expected.items()):
+        info = present.get(name)
+        if info is None:
+            report.missing.append(name)
+        elif found := differences(paths[name], info, entry, checksum):
+            report.different[name] = found
+        progress.advance(bytes=entry.size if checksum else 0, files=1)
+    report.extra.extend(sorted(set(present) - set(expected)))
+    return report
+
+
+def report_table(report: VerifyReport, examples: int = 3) -> Table:
+    verdict = "[green]ok[/green]" if report.ok else "[red]not equal[/red]"
+    table = Table(title=f"Files after {', '.join(report.deliveries) or 'no delivery'}: {verdict}")
+    table.add_column("check")
+    table.add_column("files", justify="right")
+    table.add_column("examples", overflow="fold")
+    different = [f"{name} ({', '.join(what)})" for name, what in report.different.items()]
+    table.add_row("expected", str(report.expected), "")
+    for label, names in (("missing", report.missing), ("extra", report.extra), ("different", different)):
+        shown = "\n".join(names[:examples]) + ("\n…" if len(names) > examples else "")
+        table.add_row(label, str(len(names)), Text(shown))  # Text: a file name is never markup
+    return table

@@ -1,0 +1,78 @@
+"""An export interrupted at any point continues where it stopped, sending nothing twice."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from offboard.files import export
+from offboard.files.layout import archive_key, files_prefix, manifest_key
+from tests.files.conftest import SMALL, write
+
+
+class Crash(Exception):
+    pass
+
+
+@pytest.fixture
+def tree(roots):
+    selection = [("files", f"f{i:02d}.bin") for i in range(10)]
+    for store, relative in selection:
+        write(roots[store], relative, relative.encode() * 1000)
+    return selection
+
+
+def crash_after_first_archive(monkeypatch):
+    """The process dies right after the second archive's upload, before its journal record."""
+    written = []
+
+    def write_record(s3, bucket, delivery, record):
+        if written:
+            raise Crash("killed")
+        written.append(record.archive)
+        real_write_record(s3, bucket, delivery, record)
+
+    real_write_record = export.write_record
+    monkeypatch.setattr(export, "write_record", write_record)
+    return real_write_record
+
+
+def versions(transfer, key: str) -> int:
+    return len([v for v in transfer.admin.list_object_versions(Bucket=transfer.bucket, Prefix=key).get("Versions", []) if v["Key"] == key])
+
+
+def test_a_resumed_export_sends_only_the_rest_and_ends_like_an_uninterrupted_one(
+        alpha, beta, roots, tree, monkeypatch):
+    alpha.settings = beta.settings = dataclasses.replace(SMALL, archives_in_flight=1)  # a predictable crash point
+    real_write_record = crash_after_first_archive(monkeypatch)
+    with pytest.raises(Crash):
+        alpha.export(roots, tree)
+    assert not alpha.keys(manifest_key("initial"))  # not committed: it does not exist for import
+    # A killed process also leaves an unfinished multipart upload behind.
+    alpha.s3.create_multipart_upload(Bucket=alpha.bucket, Key=archive_key("initial", "00003.tar"))
+
+    monkeypatch.setattr(export, "write_record", real_write_record)
+    resumed = alpha.export(roots, tree)
+    assert resumed.archives_resumed == 1 and resumed.archives_sent == len(resumed.manifest.archives) - 1
+    assert versions(alpha, archive_key("initial", "00001.tar")) == 1  # never sent again
+    assert not alpha.s3.list_multipart_uploads(Bucket=alpha.bucket, Prefix=files_prefix("initial")).get("Uploads")
+
+    uninterrupted = beta.export(roots, tree).manifest
+    assert resumed.manifest.files == uninterrupted.files
+    assert resumed.manifest.archives == uninterrupted.archives  # the same tars, byte for byte
+
+
+def test_a_file_changed_after_its_archive_was_committed_is_sent_again(alpha, roots, tree, monkeypatch):
+    alpha.settings = dataclasses.replace(SMALL, archives_in_flight=1)
+    real_write_record = crash_after_first_archive(monkeypatch)
+    with pytest.raises(Crash):
+        alpha.export(roots, tree)
+    write(roots["files"], "f00.bin", b"changed after the crash")
+
+    monkeypatch.setattr(export, "write_record", real_write_record)
+    resumed = alpha.export(roots, tree)
+    assert resumed.archives_resumed == 0
+    assert resumed.manifest.files["files/f00.bin"].size == len(b"changed after the crash")
+    archives = {key.rsplit("/", 1)[1] for key in alpha.keys(archive_key("initial", ""))}
+    assert archives == set(resumed.manifest.archives)  # nothing left over in the delivery

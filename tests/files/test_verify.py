@@ -1,0 +1,54 @@
+"""Verify: the target against the org's files after all committed deliveries."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from rich.console import Console
+
+from offboard.files.deliveries import committed_manifests
+from offboard.files.verify import report_table, verify_files
+from tests.files.conftest import MTIME_NS, write
+
+
+@pytest.fixture
+def imported(alpha, roots, targets):
+    selection = [("files", "a.txt"), ("files", "b.txt"), ("files", "c.txt"), ("wikis", "[bold]w.html")]
+    for store, relative in selection:
+        write(roots[store], relative, relative.encode())
+    alpha.export(roots, selection)
+    alpha.import_("initial", targets)
+    return committed_manifests(alpha.s3, alpha.bucket, alpha.org_id)
+
+
+def test_a_faithful_target_is_ok(targets, imported):
+    report = verify_files(targets, imported)
+    assert report.ok and report.expected == 4
+    assert json.loads(json.dumps(report.to_json()))["ok"] is True
+
+
+def test_missing_extra_and_different_files_are_reported(targets, imported):
+    (targets["files"] / "a.txt").unlink()
+    write(targets["files"], "stray.txt", b"not the org's")
+    write(targets["files"], "b.txt", b"B.TXT")  # same size and mtime: only the content differs
+    os.utime(targets["files"] / "c.txt", ns=(MTIME_NS + 1, MTIME_NS + 1))
+
+    report = verify_files(targets, imported)
+    assert not report.ok
+    assert report.missing == ["files/a.txt"] and report.extra == ["files/stray.txt"]
+    assert report.different == {"files/b.txt": ["sha256"], "files/c.txt": ["mtime"]}
+    assert verify_files(targets, imported, checksum=False).different == {"files/c.txt": ["mtime"]}
+
+    console = Console(record=True, width=100)
+    console.print(report_table(report))
+    shown = console.export_text()
+    assert "not equal" in shown and "files/stray.txt" in shown and "files/b.txt (sha256)" in shown
+
+
+def test_a_file_name_is_never_read_as_markup(targets, imported):
+    (targets["wikis"] / "[bold]w.html").unlink()
+    console = Console(record=True, width=100)
+    console.print(report_table(verify_files(targets, imported)))
+    assert "wikis/[bold]w.html" in console.export_text()

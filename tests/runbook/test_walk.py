@@ -1,0 +1,59 @@
+"""Both deliveries walked to the end through the real CLI on the embedded endpoint: every
+machine step executed, every person's step confirmed with `offboard runbook confirm`."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from offboard.infra.outputs import StackOutputs
+from offboard.sample import SampleLayout
+from tests.conftest import run_cli
+
+ENV = {"OFFBOARD_BACKEND": "local"}
+
+
+def walk(project, workflow: str) -> list[str]:
+    """Run, confirm the person it waits for, run again, until every step is done."""
+    ran = []
+    for _ in range(80):
+        result = run_cli(project, "runbook", "run", "acme", workflow, env=ENV)
+        assert result.returncode == 0, result.stderr
+        ran += [line.split()[1].rstrip(":") for line in result.stdout.splitlines() if line.startswith("ran ")]
+        if "every step is done" in result.stdout:
+            return ran
+        waiting = re.search(r"confirm (\S+) once it is done", " ".join(result.stdout.split()))[1]
+        confirmed = run_cli(project, "runbook", "confirm", "acme", waiting, "--by", "Test Operator", env=ENV)
+        assert confirmed.returncode == 0, confirmed.stderr
+    raise AssertionError(f"{workflow} did not finish")
+
+
+def test_both_deliveries_run_to_the_end_and_the_secret_never_shows(local_project, tmp_path):
+    project = local_project
+    assert run_cli(project, "sample", "create", str(tmp_path / "sample"), "--stack", "acme", env=ENV).returncode == 0
+    sample = SampleLayout.load(tmp_path / "sample")
+
+    initial = walk(project, "initial")
+    assert initial == ["provision", "export-files", "export-db", "download", "import-files-staging",
+                       "import-db-staging", "import-files-production", "verify-staging"]
+    refused = run_cli(project, "teardown", "acme", env=ENV)
+    assert refused.returncode == 1 and "teardown refused" in refused.stderr
+    outputs = StackOutputs.load(project.stack_state_dir("acme"))
+
+    run_cli(project, "sample", "mutate", str(sample.root), "--org", sample.org_ids[0], env=ENV)
+    delta = walk(project, "delta")
+    assert delta[0] == "export-delta-files" and delta[-2:] == ["verify-production", "teardown"]
+
+    state = project.stack_state_dir("acme")
+    secret = outputs.secret_access_key.get_secret_value()
+    journal = (state / "journal.jsonl").read_text()
+    support_texts = [p.read_text() for p in (state / "texts").iterdir() if "s3-access-info" not in p.name]
+    for text in [journal, *support_texts]:
+        assert secret not in text and outputs.access_key_id not in text
+    assert all(outputs.bucket not in text for text in support_texts)
+    entries = [json.loads(line) for line in journal.splitlines()]
+    assert {entry["status"] for entry in entries if entry["kind"] == "manual"} <= {"waiting", "done"}
+    assert json.loads((state / "verify-db-production.json").read_text())["ok"]
+    assert json.loads((state / "verify-files-production.json").read_text())["ok"]
+    fleet = {row["stack"]: row for row in json.loads(run_cli(project, "fleet", "--json").stdout)}
+    assert fleet["acme"]["status"] == "complete"

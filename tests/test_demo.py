@@ -1,0 +1,53 @@
+"""The README's main command: the whole off-boarding on the embedded default."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from offboard.customer import database_urls, load_customer
+from offboard.demo import STACK, foreign_data
+from offboard.project import Project
+from tests.conftest import make_project, run_cli
+
+
+@pytest.fixture(scope="module")
+def finished_demo(tmp_path_factory):
+    root = tmp_path_factory.mktemp("demo")
+    project = make_project(root / "repo")
+    result = run_cli(project, "demo", "--workdir", str(root / "work"))
+    return project, root / "work", result
+
+
+def test_the_demo_moves_one_org_and_passes(finished_demo):
+    _, work, result = finished_demo
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr
+    assert "people's steps are confirmed automatically" in result.stdout
+    assert "demo passed" in result.stdout and "WRONG" not in result.stdout
+    assert list((work / "project/.offboard/stacks" / STACK / "archive").glob("*.tar.gz"))
+
+
+def test_the_demo_would_see_a_row_of_another_org_in_production(finished_demo):
+    _, work, _ = finished_demo
+    demo = Project(root=work / "project", state_dir=work / "project/.offboard")
+    customer = load_customer(demo, STACK)
+    assert foreign_data(demo, ["99999999"]) == []
+    url = database_urls(customer.side("production"), demo.root)["DOGEAR"]
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+        row = connection.execute("SELECT * FROM BOOKMARK LIMIT 1").fetchone()
+        columns = [c[1] for c in connection.execute("PRAGMA table_info(BOOKMARK)")]
+        tenant = columns.index("ORG_ID")
+        changed = list(row)
+        changed[columns.index("BOOKMARK_ID")], changed[tenant] = "ffffffff-0000-0000-0000-000000000000", "555"
+        connection.execute(f"INSERT INTO BOOKMARK VALUES ({', '.join('?' * len(row))})", changed)
+    assert foreign_data(demo, []) == ["production: rows of tenant 555 in DOGEAR.BOOKMARK"]
+
+
+def test_a_workdir_that_is_not_a_demo_is_left_alone(tmp_path):
+    project = make_project(tmp_path / "repo")
+    (tmp_path / "precious").mkdir()
+    (tmp_path / "precious" / "thesis.txt").write_text("do not delete")
+    result = run_cli(project, "demo", "--workdir", str(tmp_path / "precious"))
+    assert result.returncode == 1 and "is not empty and holds no earlier demo" in result.stderr
+    assert (tmp_path / "precious" / "thesis.txt").read_text() == "do not delete"
