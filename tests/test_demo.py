@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
@@ -26,6 +27,18 @@ def test_the_demo_moves_one_org_and_passes(finished_demo):
     assert "people's steps are confirmed automatically" in result.stdout
     assert "demo passed" in result.stdout and "WRONG" not in result.stdout
     assert list((work / "project/.offboard/stacks" / STACK / "archive").glob("*.tar.gz"))
+
+
+def test_the_demo_writes_the_report_with_timeline_figures_and_verification(finished_demo):
+    _, work, result = finished_demo
+    state = work / "project/.offboard/stacks" / STACK
+    assert "report.html" in result.stdout
+    html, markdown = (state / "report.html").read_text(), (state / "report.md").read_text()
+    journal = [json.loads(line) for line in (state / "journal.jsonl").read_text().splitlines()]
+    done = {entry["step"] for entry in journal if entry["status"] == "done"}
+    assert html.count("<rect ") == len(done) and all(f"| {step} |" in markdown for step in done)
+    assert "| db-production | equal |" in markdown and "| files-production | equal |" in markdown
+    assert "demo (confirmed automatically)" in markdown
 
 
 def test_the_demo_would_see_a_row_of_another_org_in_production(finished_demo):

@@ -26,6 +26,7 @@ from offboard.runbook import commands as runbook
 from offboard.runbook import engine as runbook_engine
 from offboard.runbook import fleet as runbook_fleet
 from offboard.runbook import view as runbook_view
+from offboard.report import write_report
 from offboard.sample import create_sample, mutate_org
 from offboard.sample.stack import write_stack
 from offboard.teardown import teardown_command
@@ -161,6 +162,7 @@ def demo(
     out.print(summary)
     for problem in result.foreign:
         out.print(f"[red]{problem}[/red]")
+    out.print(f"report: {result.report}")
     out.print(f"work folder: {result.workdir}; journal, texts and the teardown archive under project/.offboard/stacks/demo")
     if not result.ok:
         raise OffboardError("the demo did not end as it must: see above")
@@ -390,6 +392,14 @@ def teardown(
     out.print(f"stack {stack} torn down: {figures['objects_deleted']} object versions deleted, bucket and key removed, "
               f"the old key is refused")
     out.print(f"archive {figures['archive']} (sha256 {figures['sha256']})")
+
+
+@app.command("report")
+def report_command(stack: Stack) -> None:
+    """Write the migration report (HTML and Markdown): timeline, figures, verification."""
+    project = Project.find()
+    html, markdown = write_report(project, load_customer(project, stack))
+    out.print(f"report: {html}\nmarkdown: {markdown}")
 
 
 @app.command("fleet")

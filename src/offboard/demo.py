@@ -27,6 +27,7 @@ from offboard.infra import endpoint as local_endpoint
 from offboard.infra.embedded import EmbeddedBackend
 from offboard.infra.probe import Check, key_checks
 from offboard.project import Project
+from offboard.report import write_report
 from offboard.runbook import commands
 from offboard.runbook.journal import Entry, Journal
 from offboard.sample import create_sample, mutate_org
@@ -46,6 +47,7 @@ class DemoResult:
     checks: list[Check] = field(default_factory=list)
     entries: list[Entry] = field(default_factory=list)  # the journal, as the runbook left it
     foreign: list[str] = field(default_factory=list)  # what of other orgs the targets hold
+    report: Path | None = None
     seconds: float = 0.0
 
     @property
@@ -78,6 +80,7 @@ def run_demo(project: Project, workdir: Path, orgs: int = 3, size: str = "small"
         walk(demo, "delta", say)
     result.entries = Journal.of_stack(demo, STACK).entries()
     result.foreign = foreign_data(demo, sample.org_ids[1:])
+    result.report, _ = write_report(demo, load_customer(demo, STACK))
     result.seconds = time.monotonic() - started
     return result
 
