@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import ValidationError
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, ValidationError
 
 SHOWN_PROBLEMS = 5
 
@@ -25,3 +27,14 @@ def describe(error: ValidationError) -> str:
             got = f" (got {value!r})" if isinstance(value, (str, int, float)) else ""
             parts.append(f"{where}: {item['msg'].removeprefix('Value error, ')}{got}")
     return "; ".join(parts)
+
+
+def format_version(expected: int) -> Any:
+    """The type of a document's `format` field: only the version this code reads passes."""
+
+    def check(value: int) -> int:
+        if value != expected:
+            raise ValueError(f"format {value} is not supported (expected {expected})")
+        return value
+
+    return Annotated[int, AfterValidator(check)]

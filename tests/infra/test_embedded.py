@@ -8,16 +8,6 @@ from botocore.exceptions import ClientError
 from offboard.errors import OffboardError
 from offboard.infra.embedded import EmbeddedBackend
 from offboard.transfer.session import customer_s3
-from tests.conftest import remove_stack
-
-
-@pytest.fixture
-def provisioned(local_project, customers, endpoint_session):
-    backend = EmbeddedBackend(local_project)
-    outputs = {stack: backend.up(customer) for stack, customer in customers.items()}
-    yield backend, outputs
-    for stack in customers:
-        remove_stack(local_project, stack, endpoint_session[1])
 
 
 def test_a_key_works_in_its_own_bucket(provisioned):

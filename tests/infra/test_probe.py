@@ -4,7 +4,6 @@ import json
 
 from offboard.infra.probe import key_checks, key_refused
 from offboard.transfer.session import customer_s3
-from tests.infra.test_embedded import provisioned  # noqa: F401  (fixture)
 
 
 def test_a_key_works_in_its_bucket_and_is_refused_everywhere_else(provisioned):

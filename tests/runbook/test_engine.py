@@ -1,5 +1,4 @@
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -7,7 +6,7 @@ import textwrap
 
 import pytest
 
-from offboard.errors import NotProvisioned, OffboardError
+from offboard.errors import OffboardError
 from offboard.runbook.journal import Entry, Journal
 
 from tests.conftest import REPO

@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from offboard.errors import OffboardError
-from offboard.validation import describe
+from offboard.validation import describe, format_version
 
 CATALOG_FILE = Path("catalog") / "connections.yaml"  # inside the project's runbooks/
 FORMAT = 1
@@ -175,16 +175,9 @@ class DatabaseSpec(_Strict):
 
 
 class Catalog(_Strict):
-    format: int
+    format: format_version(FORMAT)
     content_stores: dict[str, str]
     databases: dict[str, DatabaseSpec] = Field(min_length=1)
-
-    @field_validator("format")
-    @classmethod
-    def _format(cls, value: int) -> int:
-        if value != FORMAT:
-            raise ValueError(f"format {value} is not supported (expected {FORMAT})")
-        return value
 
     @model_validator(mode="after")
     def _stores(self) -> Catalog:

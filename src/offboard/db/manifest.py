@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from offboard.db.catalog import TableShape
 from offboard.db.delfile import FileInfo
 from offboard.errors import OffboardError
-from offboard.validation import describe
+from offboard.validation import describe, format_version
 
 FORMAT = 1
 MANIFEST_FILE = "manifest.json"
@@ -50,19 +50,12 @@ class TableEntry(TableShape):
 class Manifest(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    format: int
+    format: format_version(FORMAT)
     org_id: str = Field(alias="orgId", pattern=r"^\d{1,20}$")
     delivery: str = Field(pattern=_DELIVERY.pattern)
     previous: str | None = None
     created: str
     tables: list[TableEntry]
-
-    @field_validator("format")
-    @classmethod
-    def _format(cls, value: int) -> int:
-        if value != FORMAT:
-            raise ValueError(f"format {value} is not supported (expected {FORMAT})")
-        return value
 
     def table(self, qualified: str) -> TableEntry | None:
         return next((table for table in self.tables if table.qualified == qualified), None)

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Iterable
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from offboard.errors import OffboardError
 from offboard.files.layout import ARCHIVE, DELIVERY
 from offboard.files.selection import split_name
+from offboard.validation import describe, format_version
 
 FORMAT = 1
 SHA256 = r"^[0-9a-f]{64}$"
@@ -58,7 +59,7 @@ def _canonical(names: Iterable[str]) -> None:
 
 
 class Manifest(_Strict):
-    format: int
+    format: format_version(FORMAT)
     org_id: str = Field(alias="orgId", pattern=r"^\d{1,20}$")
     delivery: str = Field(pattern=DELIVERY.pattern)
     created: str
@@ -66,13 +67,6 @@ class Manifest(_Strict):
     files: dict[str, FileEntry]
     deleted: list[str] = []
     missing: list[str] = []  # named by the org's database rows, absent from the source store
-
-    @field_validator("format")
-    @classmethod
-    def _format(cls, value: int) -> int:
-        if value != FORMAT:
-            raise ValueError(f"format {value} is not supported (expected {FORMAT})")
-        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Manifest:
@@ -108,13 +102,6 @@ def parse_manifest(text: str | bytes, where: str) -> Manifest:
         return Manifest.model_validate_json(text)
     except ValidationError as error:
         raise OffboardError(f"{where}: {describe(error)}") from None
-
-
-def describe(error: ValidationError) -> str:
-    """The first problems as one line, without echoing the (possibly huge) input."""
-    problems = [f"{'.'.join(map(str, item['loc'])) or 'manifest'}: {item['msg'].removeprefix('Value error, ')}"
-                for item in error.errors()[:3]]
-    return "; ".join(problems)
 
 
 def now() -> str:
