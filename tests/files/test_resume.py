@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import signal
+import subprocess
+import sys
 
 import pytest
 
 from offboard.files import export
+from offboard.files.deliveries import committed_manifests
+from offboard.files.verify import verify_files
 from offboard.files.layout import archive_key, files_prefix, manifest_key
-from tests.files.conftest import SMALL, write
+from tests.files.conftest import SMALL, snapshot, write
 
 
 class Crash(Exception):
@@ -76,3 +82,45 @@ def test_a_file_changed_after_its_archive_was_committed_is_sent_again(alpha, roo
     assert resumed.manifest.files["files/f00.bin"].size == len(b"changed after the crash")
     archives = {key.rsplit("/", 1)[1] for key in alpha.keys(archive_key("initial", ""))}
     assert archives == set(resumed.manifest.archives)  # nothing left over in the delivery
+
+
+KILLED_IMPORT = """
+import json, os, signal, sys
+from pathlib import Path
+from offboard.files import importer
+from offboard.files.settings import TransferSettings
+from offboard.infra.outputs import StackOutputs
+from offboard.transfer.session import customer_s3
+
+real_land, landed = importer.land_archive, []
+
+def land_then_die(*args, **kwargs):
+    if landed:  # the second archive: the process is killed, no clean-up runs
+        os.kill(os.getpid(), signal.SIGKILL)
+    landed.append(real_land(*args, **kwargs))
+
+importer.land_archive = land_then_die
+outputs = StackOutputs.load(Path(sys.argv[1]))
+roots = {store: Path(folder) for store, folder in json.loads(sys.argv[3]).items()}
+settings = TransferSettings(**json.loads(sys.argv[4]))
+importer.import_files(customer_s3(outputs), outputs.bucket, sys.argv[2], "initial", roots, settings=settings)
+"""
+
+
+def test_an_import_killed_in_the_middle_leaves_the_target_as_it_was_and_a_rerun_completes(
+        alpha, roots, targets, tree, local_project):
+    alpha.export(roots, tree)
+    assert len(alpha.s3.list_objects_v2(Bucket=alpha.bucket, Prefix=archive_key("initial", ""))["Contents"]) > 1
+    before = {store: snapshot(root) for store, root in targets.items()}
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_IMPORT, str(local_project.stack_state_dir("alpha")), alpha.org_id,
+         json.dumps({store: str(root) for store, root in targets.items()}), json.dumps(dataclasses.asdict(alpha.settings))],
+        capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    after_kill = {store: {name: value for name, value in snapshot(root).items() if not name.startswith(".")}
+                  for store, root in targets.items()}
+    assert after_kill == before  # only the hidden staging folder may remain
+
+    imported = alpha.import_("initial", targets)
+    assert imported.files == len(tree)
+    assert verify_files(targets, committed_manifests(alpha.s3, alpha.bucket, alpha.org_id)).ok  # no staging left either
