@@ -15,6 +15,7 @@ from offboard.infra import endpoint as local_endpoint
 from offboard.infra.embedded import EmbeddedBackend
 from offboard.infra.outputs import StackOutputs
 from offboard.project import Project
+from offboard.teardown import empty_bucket
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -74,14 +75,11 @@ def customers(project):
 
 
 def remove_stack(project: Project, stack: str, endpoint) -> None:
-    """Empty the stack's bucket with the admin key (every version) and destroy it, for the next test."""
+    """Empty the stack's bucket with the admin key (as teardown does) and destroy it, for the next test."""
     customer = load_customer(project, stack)
     outputs = StackOutputs.load(project.stack_state_dir(stack))
     if outputs is not None:
-        admin = endpoint.client("s3", customer.region)
-        listing = admin.list_object_versions(Bucket=outputs.bucket)
-        for version in listing.get("Versions", []) + listing.get("DeleteMarkers", []):
-            admin.delete_object(Bucket=outputs.bucket, Key=version["Key"], VersionId=version["VersionId"])
+        empty_bucket(endpoint.client("s3", customer.region), outputs.bucket)
     EmbeddedBackend(project).destroy(customer)
 
 
