@@ -25,7 +25,8 @@ import sqlalchemy as sa
 
 from offboard.db.connect import compile_for, database_errors, open_engines, require_tables, shown, table_of
 from offboard.db.delfile import check_file, read_batches
-from offboard.db.manifest import INITIAL, Manifest, TableEntry, read_manifest
+from offboard.db.manifest import Manifest, TableEntry, read_manifest
+from offboard.delivery import INITIAL
 from offboard.db.scan import Progress, count_rows, table_state
 from offboard.db.statements import delete_keys, insert_rows, tenant_literal, upsert_rows
 from offboard.errors import OffboardError

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
@@ -17,13 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from offboard.db.catalog import TableShape
 from offboard.db.delfile import FileInfo
+from offboard.delivery import DELIVERY, INITIAL, delivery_number
 from offboard.errors import OffboardError
 from offboard.validation import describe, format_version
 
 FORMAT = 1
 MANIFEST_FILE = "manifest.json"
-INITIAL = "initial"
-_DELIVERY = re.compile(r"^(initial|delta-([1-9]\d{0,5}))$")
 
 
 class TableEntry(TableShape):
@@ -52,7 +50,7 @@ class Manifest(BaseModel):
 
     format: format_version(FORMAT)
     org_id: str = Field(alias="orgId", pattern=r"^\d{1,20}$")
-    delivery: str = Field(pattern=_DELIVERY.pattern)
+    delivery: str = Field(pattern=DELIVERY.pattern)
     previous: str | None = None
     created: str
     tables: list[TableEntry]
@@ -89,18 +87,10 @@ def read_manifest(folder: Path) -> Manifest:
         raise OffboardError(f"{path}: {describe(error)}") from None
 
 
-def delta_number(delivery: str) -> int:
-    """0 for the initial delivery, N for delta-N."""
-    match = _DELIVERY.match(delivery)
-    if not match:
-        raise OffboardError(f"{delivery!r} is not a delivery name (initial, delta-1, delta-2, ...)")
-    return int(match[2] or 0)
-
-
 def committed_deliveries(root: Path) -> list[str]:
     """The committed deliveries under `root`, in order."""
-    names = [p.name for p in root.iterdir() if p.is_dir() and _DELIVERY.match(p.name) and is_committed(p)] if root.is_dir() else []
-    return sorted(names, key=delta_number)
+    names = [p.name for p in root.iterdir() if p.is_dir() and DELIVERY.match(p.name) and is_committed(p)] if root.is_dir() else []
+    return sorted(names, key=delivery_number)
 
 
 def next_delivery(root: Path, kind: str) -> tuple[str, str | None]:
@@ -112,4 +102,4 @@ def next_delivery(root: Path, kind: str) -> tuple[str, str | None]:
     done = committed_deliveries(root)
     if INITIAL not in done:
         raise OffboardError(f"no committed initial delivery under {root}: export the initial delivery first")
-    return f"delta-{delta_number(done[-1]) + 1}", done[-1]
+    return f"delta-{delivery_number(done[-1]) + 1}", done[-1]

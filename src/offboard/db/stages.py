@@ -18,7 +18,8 @@ from offboard.db.catalog import Catalog, load_catalog
 from offboard.db.export import export_org
 from offboard.db.fixup import FixupReport, fixup_target, render_rules
 from offboard.db.load import import_delivery
-from offboard.db.manifest import MANIFEST_FILE, delta_number
+from offboard.db.manifest import MANIFEST_FILE
+from offboard.delivery import delivery_number
 from offboard.db.scan import Progress
 from offboard.db.verify import VerifyResult, verify_target
 from offboard.errors import OffboardError
@@ -54,7 +55,7 @@ def prefix(delivery: str) -> str:
 def committed_in_bucket(s3, bucket: str) -> list[str]:
     """The deliveries whose database part is committed in the bucket, in order."""
     names = {key.split("/")[0] for key in objects_under(s3, bucket, "") if key.endswith(f"/db/{MANIFEST_FILE}")}
-    return sorted(names, key=delta_number)
+    return sorted(names, key=delivery_number)
 
 
 def export(project: Project, customer: Customer, outputs: StackOutputs, delivery: str,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from botocore.exceptions import ClientError
 
 from offboard.errors import OffboardError
-from offboard.files.layout import DELIVERY, delivery_name, delivery_number, manifest_key
+from offboard.delivery import DELIVERY, delivery_name, delivery_number
+from offboard.files.layout import manifest_key
 from offboard.files.manifest import Manifest, parse_manifest
 
 

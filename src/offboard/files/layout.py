@@ -1,4 +1,4 @@
-"""Where a delivery's files part lives in the customer's bucket, and how deliveries are named.
+"""Where a delivery's files part lives in the customer's bucket.
 
     <delivery>/files/archives/00001.tar   the tar archives, each a multipart upload
     <delivery>/files/journal/00001.json   one record per committed archive: the resume point
@@ -14,21 +14,7 @@ import re
 
 from offboard.errors import OffboardError
 
-INITIAL = "initial"
-DELIVERY = re.compile(r"^(initial|delta-([1-9]\d{0,5}))$")
 ARCHIVE = re.compile(r"^(\d{5,})\.tar$")
-
-
-def delivery_number(delivery: str) -> int:
-    """0 for the initial delivery, N for delta-N."""
-    match = DELIVERY.match(delivery)
-    if not match:
-        raise OffboardError(f"{delivery!r} is not a delivery name (initial, delta-1, delta-2, ...)")
-    return int(match[2] or 0)
-
-
-def delivery_name(number: int) -> str:
-    return INITIAL if number == 0 else f"delta-{number}"
 
 
 def files_prefix(delivery: str) -> str:

@@ -15,7 +15,8 @@ from typing import Annotated, Iterable
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from offboard.errors import OffboardError
-from offboard.files.layout import ARCHIVE, DELIVERY
+from offboard.delivery import DELIVERY
+from offboard.files.layout import ARCHIVE
 from offboard.files.selection import split_name
 from offboard.validation import describe, format_version
 
