@@ -55,7 +55,7 @@ def test_pulumi_outputs_become_stack_outputs_with_the_secret_kept_secret():
     raw = {
         "bucket": OutputValue("offboard-alpha-20011111", False), "region": OutputValue("eu-central-1", False),
         "user": OutputValue("u", False), "group": OutputValue("g", False),
-        "access_key_id": OutputValue("AKIAEXAMPLEEXAMPLE00", False), "access_key_created": OutputValue("2026-01-01", False),
+        "access_key_id": OutputValue("fake-key-id-example", False), "access_key_created": OutputValue("2026-01-01", False),
         "kms_key_arn": OutputValue(None, False), "secret_access_key": OutputValue("s3cr3t", True),
     }
     outputs = to_outputs(raw)

@@ -13,7 +13,7 @@ from tests.conftest import run_cli
 def test_the_embedded_endpoint_refuses_unknown_and_unsigned_keys(endpoint_session):
     _, endpoint = endpoint_session
     with pytest.raises(ClientError) as refused:
-        endpoint.client("s3", key_id="AKIANOTAKEYNOTAKEY00", secret="y" * 40).list_buckets()
+        endpoint.client("s3", key_id="fake-key-id-unknown", secret="y" * 40).list_buckets()
     assert refused.value.response["Error"]["Code"] == "InvalidAccessKeyId"
     endpoint.client("s3").list_buckets()  # the admin key works
 

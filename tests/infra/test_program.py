@@ -30,7 +30,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
             state["keyId"] = args.name
         if args.typ == "aws:iam/accessKey:AccessKey":
             state.update(secret="mock-secret-value", createDate="2026-01-01T00:00:00Z")
-            return "AKIAMOCKMOCKMOCKMOCK", state
+            return "fake-key-id-mocked", state
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs):
@@ -133,7 +133,7 @@ def test_outputs_are_exported_and_only_the_secret_is_secret(alpha):
     _, outputs = alpha
     assert set(outputs) == {"bucket", "region", "user", "group", "access_key_id", "access_key_created", "kms_key_arn", "secret_access_key"}
     assert outputs["secret_access_key"] == ("mock-secret-value", True)
-    assert outputs["access_key_id"] == ("AKIAMOCKMOCKMOCKMOCK", False)
+    assert outputs["access_key_id"] == ("fake-key-id-mocked", False)
     assert not any(secret for key, (_, secret) in outputs.items() if key != "secret_access_key")
 
 

@@ -19,7 +19,7 @@ STACK = "alpha"  # a customer of tests/conftest.py's project
 ORG_ID = "20011111"
 CUSTOMER_NAME = "Alpha Holding AG"
 BUCKET = "offboard-alpha-20011111"
-KEY_ID = "AKIA4RUNBOOKTESTK3Y7"
+KEY_ID = "fake-key-id-runbook-test"
 SECRET = "r7Wq/9xK+2mPzL4vNb8TcY1sHd6FgJ0eUa3iOo5E"
 OUTPUTS = StackOutputs(bucket=BUCKET, region="eu-central-1", user="offboard-alpha", group="offboard-alpha",
                        access_key_id=KEY_ID, secret_access_key=SECRET)

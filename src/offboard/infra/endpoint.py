@@ -97,7 +97,7 @@ def bootstrap(url: str) -> Endpoint:
 
 def prove_enforced(endpoint: Endpoint) -> None:
     try:
-        endpoint.client("s3", key_id="AKIAUNKNOWNUNKNOWN00", secret="x" * 40).list_buckets()
+        endpoint.client("s3", key_id="unknown-key-probe", secret="x" * 40).list_buckets()
     except ClientError:
         return
     raise OffboardError(f"the embedded endpoint at {endpoint.url} accepted an unknown key: IAM is not enforced")
