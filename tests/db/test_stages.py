@@ -47,6 +47,10 @@ def test_both_deliveries_end_to_end_through_the_cli(acme):
     cli(project, "sample", "mutate", str(sample.root), "--org", org.org_id)
     delta = cli(project, "db", "export", "acme", "--delivery", "delta")
     assert "delta-1" in delta and ", 0 deletions" not in delta
+    again = cli(project, "db", "export", "acme", "--delivery", "delta-1")  # a step run again after a crash
+    assert "database delivery delta-1 in the bucket" in again and "0 files sent" in again
+    skipped = run_cli(project, "db", "export", "acme", "--delivery", "delta-3", env=ENV)
+    assert skipped.returncode == 1 and "the next delivery is delta-2" in skipped.stderr
     cli(project, "db", "import", "acme", "--target", "staging", "--delivery", "delta")
     cli(project, "db", "fixup", "acme", "--target", "staging")
     cli(project, "db", "verify", "acme", "--target", "staging")

@@ -70,3 +70,11 @@ def test_a_delta_needs_the_earlier_deliveries_committed(alpha, roots):
         alpha.export(roots, [("files", "a.txt")], "delta")
     with pytest.raises(OffboardError, match="delivery delta-1 is not committed"):
         alpha.export(roots, [("files", "a.txt")], "delta-2")
+
+
+def test_a_named_delta_exported_again_is_the_committed_one_not_a_new_one(alpha, roots, initial):
+    write(roots["files"], "b.txt", b"changed once", LATER_NS)
+    first = alpha.export(roots, initial, "delta-1")
+    again = alpha.export(roots, initial, "delta-1")  # the runbook's step, run again after a crash
+    assert again.already_committed and again.manifest == first.manifest
+    assert [m.delivery for m in committed_manifests(alpha.s3, alpha.bucket, alpha.org_id)] == ["initial", "delta-1"]

@@ -94,12 +94,21 @@ def committed_deliveries(root: Path) -> list[str]:
 
 
 def next_delivery(root: Path, kind: str) -> tuple[str, str | None]:
-    """The name of the delivery an export of `kind` writes (or resumes), and the one before it."""
+    """The name of the delivery an export of `kind` writes (or resumes), and the one before it.
+
+    `delta` is the next delta; an explicit `delta-N` is that one: returned as it is once
+    committed (so a step run again after a crash never makes an empty delta-N+1), otherwise
+    it must be the next."""
     if kind == INITIAL:
         return INITIAL, None
-    if kind != "delta":
-        raise OffboardError(f"delivery kind {kind!r}: expected initial or delta")
+    if kind != "delta" and not DELIVERY.match(kind):
+        raise OffboardError(f"delivery {kind!r}: expected initial, delta or delta-N")
     done = committed_deliveries(root)
     if INITIAL not in done:
         raise OffboardError(f"no committed initial delivery under {root}: export the initial delivery first")
-    return f"delta-{delivery_number(done[-1]) + 1}", done[-1]
+    following = f"delta-{delivery_number(done[-1]) + 1}"
+    if kind == "delta" or kind == following:
+        return following, done[-1]
+    if kind in done:
+        return kind, done[done.index(kind) - 1]
+    raise OffboardError(f"delivery {kind} cannot be exported now: the next delivery is {following}")

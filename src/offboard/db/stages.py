@@ -62,7 +62,7 @@ def export(project: Project, customer: Customer, outputs: StackOutputs, delivery
            progress: Progress | None = None) -> dict[str, Any]:
     """Export the org's rows (`initial`, or `delta` against what the bucket already holds) and send them."""
     s3, root = customer_s3(outputs), export_dir(project, customer)
-    if delivery == "delta":  # the delta compares with the last delivery: have every committed one here
+    if delivery != "initial":  # a delta compares with the last delivery: have every committed one here
         for name in committed_in_bucket(s3, outputs.bucket):
             download_folder(s3, outputs.bucket, prefix(name), root / name, f"database delivery {name}")
     source = database_urls(customer.side("source"), project.root)
