@@ -13,14 +13,13 @@ from __future__ import annotations
 import json
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Callable, Iterable, Literal
 
 from pydantic import BaseModel
 
 from offboard.errors import OffboardError
 from offboard.runbook.actions import ActionContext, Actions
-from offboard.runbook.journal import Entry, Journal, Status, utc_now
+from offboard.runbook.journal import Entry, Journal, Journaled, Status, utc_now
 from offboard.runbook.leaks import Sensitive
 from offboard.runbook.texts import RenderedText
 from offboard.runbook.workflow import Gate, Kind, Runbook, Step, Workflow
@@ -30,7 +29,7 @@ Reason = Literal["person", "failed", "unavailable", "until", "complete", "confir
 FINE = {"person", "until", "complete", "confirmed", "done"}
 
 
-class StepView(BaseModel):
+class StepView(Journaled):
     """One step as plan and status show it: the workflow's definition and its last journal line."""
 
     id: str
@@ -44,13 +43,6 @@ class StepView(BaseModel):
     available: bool = True
     blocked_by: list[str] = []
     texts: list[str] = []
-    confirmed_by: str | None = None
-    note: str | None = None
-    start: datetime | None = None
-    end: datetime | None = None
-    duration: float | None = None
-    figures: dict[str, Any] = {}
-    error: str | None = None
 
 
 class GateView(BaseModel):
@@ -129,7 +121,7 @@ class Engine:
         return [self.view(workflow, step, latest.get(step.id), done) for step in workflow.steps]
 
     def view(self, workflow: Workflow, step: Step, entry: Entry | None, done: set[str]) -> StepView:
-        journaled = entry.model_dump(include={"confirmed_by", "note", "start", "end", "duration", "figures", "error"}) if entry else {}
+        journaled = entry.model_dump(include=set(Journaled.model_fields)) if entry else {}
         return StepView(
             id=step.id, title=step.title, actor=step.actor.value, kind=step.kind.value,
             status=entry.status if entry else PENDING, workflow=workflow.name, does=step.does,

@@ -30,13 +30,9 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class Entry(BaseModel):
-    step: str
-    workflow: str
-    actor: str
-    kind: str
-    action: str | None = None
-    status: Status
+class Journaled(BaseModel):
+    """What the journal records of a step's last outcome (shown by plan and status too)."""
+
     confirmed_by: str | None = None
     note: str | None = None
     start: datetime | None = None
@@ -44,6 +40,15 @@ class Entry(BaseModel):
     duration: float | None = None
     figures: dict[str, Any] = {}
     error: str | None = None
+
+
+class Entry(Journaled):
+    step: str
+    workflow: str
+    actor: str
+    kind: str
+    action: str | None = None
+    status: Status
 
 
 class Journal:
