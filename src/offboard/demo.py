@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from offboard.customer import content_roots, database_urls, load_customer
 from offboard.db.connect import open_engine, table_of
 from offboard.db.content import org_content
-from offboard.db.stages import catalog
+from offboard.db.stages import CATALOG, catalog
 from offboard.errors import OffboardError
 from offboard.infra import endpoint as local_endpoint
 from offboard.infra.embedded import EmbeddedBackend
@@ -66,7 +66,7 @@ def run_demo(project: Project, workdir: Path, orgs: int = 3, size: str = "small"
         raise OffboardError("the demo needs at least 2 orgs: one moves, the others must stay")
     started = time.monotonic()
     demo = fresh_project(project, workdir.resolve())
-    sample = create_sample(demo.root.parent / "sample", orgs=orgs, scale=SIZES[size], catalog_path=demo.runbooks_dir / "catalog/connections.yaml")
+    sample = create_sample(demo.root.parent / "sample", orgs=orgs, scale=SIZES[size], catalog_path=demo.runbooks_dir / CATALOG)
     org = sample.org_ids[0]
     write_stack(demo, STACK, sample, org)
     say(f"sample source with orgs {', '.join(sample.org_ids)} in {sample.root}; org {org} moves")
@@ -125,16 +125,16 @@ def foreign_data(project: Project, other_orgs: list[str]) -> list[str]:
     """Anything in staging or production that is not the moved org's: other orgs' files under
     the content stores, rows under another tenant id. There must be none."""
     customer = load_customer(project, STACK)
-    tables = catalog(project).tables()
+    connections = catalog(project)
     source_urls = database_urls(customer.side("source"), project.root)
     found = []
     for side in ("staging", "production"):
         roots = content_roots(customer.side(side), project.root)
         for org in other_orgs:
-            found += [f"{side}: file {store}/{path} of org {org}" for store, path in org_content(catalog(project), source_urls, org)
+            found += [f"{side}: file {store}/{path} of org {org}" for store, path in org_content(connections, source_urls, org)
                       if (roots[store] / path).exists()]
         urls = database_urls(customer.side(side), project.root)
-        for spec in tables:
+        for spec in connections.tables():
             engine = open_engine(urls[spec.database])
             table = table_of(spec.shape(), engine)
             with engine.connect() as connection:

@@ -9,7 +9,6 @@ the old key is tried once more: it must be refused.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import tarfile
@@ -20,6 +19,7 @@ from typing import Any
 
 from offboard.customer import Customer
 from offboard.errors import NotProvisioned, OffboardError
+from offboard.files.hashing import sha256_file
 from offboard.infra import stacks
 from offboard.infra.outputs import StackOutputs
 from offboard.infra.probe import key_refused
@@ -48,7 +48,7 @@ def teardown(project: Project, customer: Customer, backend: str) -> dict[str, An
     emptied = empty_bucket(s3, outputs.bucket)
     chosen.destroy(customer)
     prove_revoked(outputs)
-    figures = {"archive": str(archive), "sha256": sha256_of(archive), "objects_deleted": emptied,
+    figures = {"archive": str(archive), "sha256": sha256_file(archive), "objects_deleted": emptied,
                "bucket": outputs.bucket, "finished": datetime.now(timezone.utc).isoformat()}
     (project.stack_state_dir(customer.stack) / DONE_FILE).write_text(json.dumps(figures, indent=2), encoding="utf-8")
     return figures
@@ -75,7 +75,7 @@ def write_archive(project: Project, customer: Customer, s3, outputs: StackOutput
             info = tarfile.TarInfo(f"bucket/{key}")
             info.size, info.mtime = len(body), int(time.time())
             tar.addfile(info, io.BytesIO(body))
-    archive.with_name(archive.name + ".sha256").write_text(f"{sha256_of(archive)}  {archive.name}\n", encoding="utf-8")
+    archive.with_name(archive.name + ".sha256").write_text(f"{sha256_file(archive)}  {archive.name}\n", encoding="utf-8")
     return archive
 
 
@@ -109,14 +109,6 @@ def prove_revoked(outputs: StackOutputs) -> None:
         if time.monotonic() > deadline:
             raise OffboardError(f"the key {outputs.access_key_id} still opens bucket {outputs.bucket} after teardown")
         time.sleep(5)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def teardown_command(project: Project, customer: Customer, backend: str, force: bool = False,

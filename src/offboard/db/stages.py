@@ -19,13 +19,13 @@ from offboard.db.export import export_org
 from offboard.db.fixup import FixupReport, fixup_target, render_rules
 from offboard.db.load import import_delivery
 from offboard.db.manifest import MANIFEST_FILE
-from offboard.delivery import delivery_number
+from offboard.delivery import delivery_prefixes, pick
 from offboard.db.scan import Progress
 from offboard.db.verify import VerifyResult, verify_target
 from offboard.errors import OffboardError
 from offboard.infra.outputs import StackOutputs
 from offboard.project import Project
-from offboard.transfer.folders import download_folder, objects_under, upload_folder
+from offboard.transfer.folders import Moved, download_folder, objects_under, upload_folder
 from offboard.transfer.session import customer_s3
 
 CATALOG = "catalog/connections.yaml"
@@ -54,8 +54,7 @@ def prefix(delivery: str) -> str:
 
 def committed_in_bucket(s3, bucket: str) -> list[str]:
     """The deliveries whose database part is committed in the bucket, in order."""
-    names = {key.split("/")[0] for key in objects_under(s3, bucket, "") if key.endswith(f"/db/{MANIFEST_FILE}")}
-    return sorted(names, key=delivery_number)
+    return [name for name in delivery_prefixes(s3, bucket) if MANIFEST_FILE in objects_under(s3, bucket, prefix(name))]
 
 
 def export(project: Project, customer: Customer, outputs: StackOutputs, delivery: str,
@@ -73,35 +72,26 @@ def export(project: Project, customer: Customer, outputs: StackOutputs, delivery
             "deleted": sum(len(t.deleted) for t in tables), "files_sent": moved.files, "bytes_sent": moved.bytes}
 
 
-def resolve(s3, bucket: str, delivery: str) -> list[str]:
-    """`initial`, `delta-N`, `delta` (the newest delta) or `all`, as committed delivery names."""
-    committed = committed_in_bucket(s3, bucket)
-    if delivery == "all":
-        wanted = committed
-    elif delivery == "delta":
-        wanted = [name for name in committed if name != "initial"][-1:]
-    else:
-        wanted = [delivery]
-    missing = [name for name in wanted if name not in committed] or ([] if wanted else [delivery])
-    if missing:
-        raise OffboardError(f"database delivery {missing[0]} is not committed in bucket {bucket} (committed: {', '.join(committed) or 'none'})")
-    return wanted
-
-
 def download(project: Project, customer: Customer, outputs: StackOutputs, delivery: str) -> dict[str, Any]:
     """Fetch committed database deliveries from the bucket to the MSP side."""
-    s3, moved = customer_s3(outputs), []
-    for name in resolve(s3, outputs.bucket, delivery):
-        moved.append(download_folder(s3, outputs.bucket, prefix(name), import_dir(project, customer) / name, f"database delivery {name}"))
+    _, moved = fetch(project, customer, outputs, delivery)
     return {"files": sum(m.files for m in moved), "bytes": sum(m.bytes for m in moved)}
+
+
+def fetch(project: Project, customer: Customer, outputs: StackOutputs, delivery: str) -> tuple[list[str], list[Moved]]:
+    """The committed deliveries `delivery` names, in order, each fetched into the import folder."""
+    s3 = customer_s3(outputs)
+    names = pick(committed_in_bucket(s3, outputs.bucket), delivery, "database", outputs.bucket)
+    moved = [download_folder(s3, outputs.bucket, prefix(name), import_dir(project, customer) / name, f"database delivery {name}")
+             for name in names]
+    return names, moved
 
 
 def import_(project: Project, customer: Customer, outputs: StackOutputs, delivery: str, target: str,
             progress: Progress | None = None) -> dict[str, Any]:
     """Load deliveries (in order) into the target; its fix-up report is void afterwards."""
     urls = target_urls(project, customer, target)
-    names = resolve(customer_s3(outputs), outputs.bucket, delivery)
-    download(project, customer, outputs, delivery)
+    names, _ = fetch(project, customer, outputs, delivery)
     figures: dict[str, Any] = {"deliveries": names, "rows": 0, "deleted": 0}
     for name in names:
         result = import_delivery(import_dir(project, customer) / name, urls, org_id=customer.org_id,

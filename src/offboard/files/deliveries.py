@@ -5,7 +5,7 @@ from __future__ import annotations
 from botocore.exceptions import ClientError
 
 from offboard.errors import OffboardError
-from offboard.delivery import DELIVERY, delivery_name, delivery_number
+from offboard.delivery import delivery_name, delivery_number, delivery_prefixes
 from offboard.files.layout import manifest_key
 from offboard.files.manifest import Manifest, parse_manifest
 
@@ -30,14 +30,6 @@ def required_manifest(s3, bucket: str, delivery: str, org_id: str) -> Manifest:
     if manifest is None:
         raise OffboardError(f"delivery {delivery} is not committed in bucket {bucket}: its export has not finished")
     return manifest
-
-
-def delivery_prefixes(s3, bucket: str) -> list[str]:
-    """Names of the deliveries with anything in the bucket, in order."""
-    names = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Delimiter="/"):
-        names += [p["Prefix"].rstrip("/") for p in page.get("CommonPrefixes", []) if DELIVERY.match(p["Prefix"].rstrip("/"))]
-    return sorted(names, key=delivery_number)
 
 
 def committed_manifests(s3, bucket: str, org_id: str, through: str | None = None) -> list[Manifest]:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from offboard.files.layout import ARCHIVE, archive_key, files_prefix, journal_key, journal_prefix
 from offboard.files.manifest import SHA256, Member
 from offboard.files.scan import SourceFile
+from offboard.transfer.folders import objects_under
 
 
 class ArchiveRecord(BaseModel):
@@ -29,14 +30,6 @@ class ArchiveRecord(BaseModel):
 
 def write_record(s3, bucket: str, delivery: str, record: ArchiveRecord) -> None:
     s3.put_object(Bucket=bucket, Key=journal_key(delivery, record.archive), Body=record.model_dump_json().encode())
-
-
-def keys_under(s3, bucket: str, prefix: str) -> dict[str, int]:
-    """key -> size of the objects under a prefix."""
-    found = {}
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        found.update({item["Key"]: item["Size"] for item in page.get("Contents", [])})
-    return found
 
 
 def abort_unfinished_uploads(s3, bucket: str, delivery: str) -> int:
@@ -66,8 +59,8 @@ def still_current(record: ArchiveRecord, to_send: Mapping[str, SourceFile]) -> b
 def recover(s3, bucket: str, delivery: str, to_send: Mapping[str, SourceFile]) -> list[ArchiveRecord]:
     """The archives an earlier attempt committed that still hold current files; the rest is removed."""
     abort_unfinished_uploads(s3, bucket, delivery)
-    archives = keys_under(s3, bucket, archive_key(delivery, ""))
-    journal = keys_under(s3, bucket, journal_prefix(delivery))
+    archives = {archive_key(delivery, name): size for name, size in objects_under(s3, bucket, archive_key(delivery, "")).items()}
+    journal = [journal_prefix(delivery) + name for name in objects_under(s3, bucket, journal_prefix(delivery))]
     kept: list[ArchiveRecord] = []
     carried: set[str] = set()
     for record in filter(None, (read_record(s3, bucket, key) for key in sorted(journal))):

@@ -14,7 +14,7 @@ from typing import Any
 from offboard.customer import Customer, content_roots, database_urls
 from offboard.db.content import org_content
 from offboard.db.stages import catalog
-from offboard.errors import OffboardError
+from offboard.delivery import pick
 from offboard.files.deliveries import committed_manifests
 from offboard.files.export import export_files
 from offboard.files.importer import import_files
@@ -37,21 +37,12 @@ def export(project: Project, customer: Customer, outputs: StackOutputs, delivery
             "archives_sent": result.archives_sent, "archives_resumed": result.archives_resumed, "bytes_sent": result.bytes_sent}
 
 
-def resolve(s3, bucket: str, org_id: str, delivery: str) -> list[str]:
-    """`initial`, `delta-N`, `delta` (the newest delta) or `all`, as committed delivery names."""
-    committed = [manifest.delivery for manifest in committed_manifests(s3, bucket, org_id)]
-    wanted = {"all": committed, "delta": [name for name in committed if name != "initial"][-1:]}.get(delivery, [delivery])
-    if not wanted or wanted[0] not in committed:
-        raise OffboardError(f"files delivery {wanted[0] if wanted else delivery} is not committed in bucket {bucket} "
-                            f"(committed: {', '.join(committed) or 'none'})")
-    return wanted
-
-
 def import_(project: Project, customer: Customer, outputs: StackOutputs, delivery: str, target: str,
             progress: Progress | None = None) -> dict[str, Any]:
     """Land committed deliveries, in order, under the target's content stores."""
     s3, roots = customer_s3(outputs), content_roots(customer.side(target), project.root)
-    names = resolve(s3, outputs.bucket, customer.org_id, delivery)
+    committed = [manifest.delivery for manifest in committed_manifests(s3, outputs.bucket, customer.org_id)]
+    names = pick(committed, delivery, "files", outputs.bucket)
     results = [import_files(s3, outputs.bucket, customer.org_id, name, roots, progress=progress) for name in names]
     return {"deliveries": names, "files": sum(r.files for r in results), "bytes": sum(r.bytes for r in results),
             "deleted": sum(r.deleted for r in results)}
