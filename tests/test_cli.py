@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import stat
 from pathlib import Path
 
@@ -65,39 +66,45 @@ def test_usage_errors_exit_2_without_a_traceback(project):
     assert result.returncode == 2 and "Missing argument" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_the_runbook_through_the_cli_stops_at_people_and_at_a_failed_step(local_project, endpoint_session):
+def test_the_runbook_through_the_cli_stops_at_people_and_at_a_failed_step(local_project, endpoint_session, tmp_path):
     project = local_project
     env = {"OFFBOARD_BACKEND": "local"}
-    first = run_cli(project, "runbook", "run", "alpha", "initial", env=env)
+    assert run_cli(project, "sample", "create", str(tmp_path / "sample"), "--stack", "gamma", env=env).returncode == 0
+    first = run_cli(project, "runbook", "run", "gamma", "initial", env=env)
     assert first.returncode == 0 and "confirm select-msp once it is done" in " ".join(first.stdout.split())
-    confirmed = run_cli(project, "runbook", "confirm", "alpha", "select-msp", "--by", "Jane Customer", env=env)
+    confirmed = run_cli(project, "runbook", "confirm", "gamma", "select-msp", "--by", "Jane Customer", env=env)
     assert confirmed.returncode == 0 and "select-msp confirmed by Jane Customer" in confirmed.stdout
-    provisioned = run_cli(project, "runbook", "run", "alpha", "initial", env=env)
+    unrendered = run_cli(project, "runbook", "run", "gamma", "initial", env=env)
+    assert unrendered.returncode == 1 and unrendered.stderr.startswith("offboard: provision has no rendered module: run "
+                                                                       "`offboard runbook render gamma initial`")
+    assert run_cli(project, "runbook", "render", "gamma", "initial", env=env).returncode == 0
+    provisioned = run_cli(project, "runbook", "run", "gamma", "initial", env=env)
     assert provisioned.returncode == 0, provisioned.stderr
     assert "ran provision: done" in provisioned.stdout
-    outputs = StackOutputs.load(project.stack_state_dir("alpha"))
-    journal = (project.stack_state_dir("alpha") / "journal.jsonl").read_text()
+    outputs = StackOutputs.load(project.stack_state_dir("gamma"))
+    journal = (project.stack_state_dir("gamma") / "journal.jsonl").read_text()
     for text in (first.stdout, provisioned.stdout, journal):
         assert secret(outputs) not in text and outputs.access_key_id not in text
-    steps = json.loads(run_cli(project, "runbook", "status", "alpha", "initial", "--json", env=env).stdout)
+    steps = json.loads(run_cli(project, "runbook", "status", "gamma", "initial", "--json", env=env).stdout)
     assert [(s["id"], s["status"]) for s in steps[:3]] == [("select-msp", "done"), ("provision", "done"), ("create-servicenow-user", "waiting")]
     assert steps[0]["confirmed_by"] == "Jane Customer"
+    shutil.rmtree(tmp_path / "sample" / "content")
     while True:  # confirm each person's step where the run waits, until a machine step fails
-        waiting = [s["id"] for s in json.loads(run_cli(project, "runbook", "status", "alpha", "initial", "--json", env=env).stdout)
+        waiting = [s["id"] for s in json.loads(run_cli(project, "runbook", "status", "gamma", "initial", "--json", env=env).stdout)
                    if s["status"] == "waiting"]
-        assert run_cli(project, "runbook", "confirm", "alpha", waiting[0], "--by", "Max MSP", env=env).returncode == 0
-        ran = run_cli(project, "runbook", "run", "alpha", "initial", env=env)
+        assert run_cli(project, "runbook", "confirm", "gamma", waiting[0], "--by", "Max MSP", env=env).returncode == 0
+        ran = run_cli(project, "runbook", "run", "gamma", "initial", env=env)
         if ran.returncode:
             break
-    box_text = project.stack_state_dir("alpha") / "texts" / "share-access-info.s3-access-info.txt"
-    case_text = project.stack_state_dir("alpha") / "texts" / "share-access-info.access-info-shared.txt"
+    box_text = project.stack_state_dir("gamma") / "texts" / "share-access-info.s3-access-info.txt"
+    case_text = project.stack_state_dir("gamma") / "texts" / "share-access-info.access-info-shared.txt"
     assert outputs.bucket not in case_text.read_text() and secret(outputs) not in case_text.read_text()
     assert secret(outputs) in box_text.read_text() and stat.S_IMODE(box_text.stat().st_mode) == 0o600
-    # alpha's stack file names no source databases: the export fails, says why, and waits for retry
-    assert ran.stderr == "offboard: export-files failed: stack alpha has no offboard:source setting: add its databases " \
-                         "and content stores; retry it once the cause is fixed\n"
-    again = run_cli(project, "runbook", "run", "alpha", "initial", env=env)
+    # the source's content stores are gone: the export fails, says why, and waits for retry
+    assert ran.stderr.startswith("offboard: export-files failed: the root of store files, ")
+    assert ran.stderr.endswith("is not a folder; retry it once the cause is fixed\n") and len(ran.stderr.splitlines()) == 1
+    again = run_cli(project, "runbook", "run", "gamma", "initial", env=env)
     assert again.returncode == 1 and "export-files failed" in again.stderr
-    retried = run_cli(project, "runbook", "retry", "alpha", "export-files", env=env)
+    retried = run_cli(project, "runbook", "retry", "gamma", "export-files", env=env)
     assert retried.returncode == 1 and "export-files failed" in retried.stderr
-    remove_stack(project, "alpha", endpoint_session[1])
+    remove_stack(project, "gamma", endpoint_session[1])

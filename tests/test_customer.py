@@ -84,12 +84,12 @@ def test_locations_read_passwords_from_the_environment_and_paths_from_the_projec
     assert customer.target_org() == "700001"
     monkeypatch.delenv("SOURCE_DB_PASSWORD", raising=False)
     with pytest.raises(OffboardError, match="^set the environment variable SOURCE_DB_PASSWORD"):
-        database_urls(customer.side("source"), project.root)
+        database_urls(customer.side("source").databases, project.root)
     monkeypatch.setenv("SOURCE_DB_PASSWORD", "p@ss:w/rd")
-    urls = database_urls(customer.side("source"), project.root)
+    urls = database_urls(customer.side("source").databases, project.root)
     assert urls["FILES"] == "db2+ibm_db://db2inst1:p%40ss%3Aw%2Frd@db2.cloud.example:50000/FILES"
     assert urls["WIKIS"] == f"sqlite:///{project.root}/data/WIKIS.db"
-    assert content_roots(customer.side("source"), project.root) == {"files": project.root / "content/files"}
+    assert content_roots(customer.side("source").content_stores, project.root) == {"files": project.root / "content/files"}
     with pytest.raises(OffboardError, match="has no offboard:staging setting"):
         customer.side("staging")
 

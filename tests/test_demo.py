@@ -46,7 +46,7 @@ def test_the_demo_would_see_a_row_of_another_org_in_production(finished_demo):
     demo = Project(root=work / "project", state_dir=work / "project/.offboard")
     customer = load_customer(demo, STACK)
     assert foreign_data(demo, ["99999999"]) == []
-    url = database_urls(customer.side("production"), demo.root)["DOGEAR"]
+    url = database_urls(customer.side("production").databases, demo.root)["DOGEAR"]
     with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
         row = connection.execute("SELECT * FROM BOOKMARK LIMIT 1").fetchone()
         columns = [c[1] for c in connection.execute("PRAGMA table_info(BOOKMARK)")]

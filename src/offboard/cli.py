@@ -11,8 +11,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from offboard.customer import load_customer
+from offboard.customer import Customer, load_customer
 from offboard.db import stages as db_stages
 from offboard.demo import run_demo
 from offboard.errors import OffboardError
@@ -21,12 +22,15 @@ from offboard.files.progress import terminal_progress
 from offboard.files.verify import report_table
 from offboard.infra import endpoint as local_endpoint
 from offboard.infra import stacks
+from offboard.infra.policies import bucket_name
 from offboard.project import Project
+from offboard.report import write_report
 from offboard.runbook import commands as runbook
 from offboard.runbook import engine as runbook_engine
 from offboard.runbook import fleet as runbook_fleet
 from offboard.runbook import view as runbook_view
-from offboard.report import write_report
+from offboard.runbook.modules import shown
+from offboard.runtime import Runtime
 from offboard.sample import create_sample, mutate_org
 from offboard.sample.stack import write_stack
 from offboard.teardown import teardown_command
@@ -174,6 +178,19 @@ Workflow = Annotated[str, typer.Argument(help="initial or delta.")]
 AsJson = Annotated[bool, typer.Option("--json", help="A list with one object per step.")]
 
 
+@runbook_app.command("render")
+def runbook_render(stack: Stack, workflow: Workflow, backend: Backend = "pulumi") -> None:
+    """Write the Python module of every machine step, with this customer's values, for review."""
+    project = Project.find()
+    modules = runbook.render(project, stack, workflow, backend=backend)
+    table = Table("step", "module", "sha256", "", title=f"{workflow} modules of stack {stack}")
+    for module in modules:
+        style = "yellow" if module.change in ("changed", "edit replaced") else ""
+        table.add_row(module.step, shown(project, module.path), module.sha256[:16], Text(module.change, style=style))
+    out.print(table)
+    out.print("review them (diff them against another stack's), then `offboard runbook run` runs exactly these")
+
+
 @runbook_app.command("plan")
 def runbook_plan(stack: Stack, workflow: Workflow, backend: Backend = "pulumi", as_json: AsJson = False) -> None:
     """Every step of a delivery: who does it, and where it stands; open gates first."""
@@ -242,9 +259,11 @@ def report(outcome) -> None:
     out.print(outcome.message)
 
 
-def stack_outputs_of(stack: str, backend_name: str):
-    project, customer, chosen = customer_and_backend(stack, backend_name)
-    return project, customer, chosen.outputs(customer)
+def stage_of(stack: str, backend_name: str | None, dry_run: bool = False) -> tuple[Runtime, Customer, str]:
+    """What a stage command needs: the runtime, the stack file's values, and the stack's bucket."""
+    project = Project.find()
+    customer = load_customer(project, stack)
+    return Runtime(project, stack, backend_name, dry_run), customer, bucket_name(customer)
 
 
 Target = Annotated[str, typer.Option("--target", help="staging or production.")]
@@ -253,7 +272,9 @@ Target = Annotated[str, typer.Option("--target", help="staging or production.")]
 @db_app.command("export")
 def db_export(stack: Stack, delivery: Annotated[str, typer.Option(help="initial or delta.")], backend: Backend = "pulumi") -> None:
     """Export the org's rows of every Connections database into the customer's bucket."""
-    figures = db_stages.export(*stack_outputs_of(stack, backend), delivery)
+    runtime, customer, bucket = stage_of(stack, backend)
+    figures = db_stages.export(runtime, org_id=customer.org_id, bucket=bucket, delivery=delivery,
+                               source_databases=customer.side("source").databases)
     out.print(f"database delivery {figures['delivery']} in the bucket: {figures['tables']} tables, "
               f"{figures['rows']} rows, {figures['deleted']} deletions; {figures['files_sent']} files sent")
 
@@ -262,7 +283,9 @@ def db_export(stack: Stack, delivery: Annotated[str, typer.Option(help="initial 
 def db_import(stack: Stack, target: Target, backend: Backend = "pulumi",
               delivery: Annotated[str, typer.Option(help="initial, delta (the newest), delta-N, or all.")] = "initial") -> None:
     """Load committed deliveries from the bucket into the target, each table all or nothing."""
-    figures = db_stages.import_(*stack_outputs_of(stack, backend), delivery, target)
+    runtime, customer, bucket = stage_of(stack, backend)
+    figures = db_stages.import_(runtime, org_id=customer.org_id, target_org_id=customer.target_org(), bucket=bucket,
+                                delivery=delivery, target=target, target_databases=customer.side(target).databases)
     out.print(f"imported {', '.join(figures['deliveries'])} into {target}: {figures['rows']} rows, {figures['deleted']} deleted")
 
 
@@ -270,8 +293,11 @@ def db_import(stack: Stack, target: Target, backend: Backend = "pulumi",
 def db_fixup(stack: Stack, target: Target,
              dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would change; change nothing.")] = False) -> None:
     """Rewrite cloud hosts, the org id and user ids in the org's rows of the target."""
-    project = Project.find()
-    report = db_stages.fixup(project, load_customer(project, stack), target, dry_run)
+    runtime, customer, _ = stage_of(stack, None, dry_run)  # the fix-up never reaches the bucket
+    settings = customer.fixup_settings()
+    report = db_stages.fixup(runtime, org_id=customer.org_id, target_org_id=customer.target_org(), target=target,
+                             target_databases=customer.side(target).databases, cloud_hosts=settings.cloud_hosts,
+                             msp_host=settings.msp_host, user_mapping=str(settings.user_mapping))
     table = Table("table", "column", "rows", "hosts", "users", "orgs", title=f"fix-up of {target}{' (dry run)' if dry_run else ''}")
     for fixed in report.tables:
         for column in fixed.columns:
@@ -286,8 +312,9 @@ def db_fixup(stack: Stack, target: Target,
 def db_verify(stack: Stack, target: Target,
               as_json: Annotated[bool, typer.Option("--json", help="The result as JSON.")] = False) -> None:
     """Prove the target holds exactly the org's rows: counts and checksums per table."""
-    project = Project.find()
-    result = db_stages.verify(project, load_customer(project, stack), target)
+    runtime, customer, _ = stage_of(stack, None)  # reads the last import and the target, never the bucket
+    result = db_stages.verify(runtime, org_id=customer.org_id, target_org_id=customer.target_org(), target=target,
+                              target_databases=customer.side(target).databases)
     if as_json:
         print(json.dumps(dataclasses.asdict(result), indent=2, default=str))
     else:
@@ -307,8 +334,12 @@ def files_export(
     checksum: Annotated[bool, typer.Option("--checksum", help="Re-hash every file instead of trusting size and mtime.")] = False,
 ) -> None:
     """Send the org's files (a delta: only what was added or changed) to the bucket as archives."""
+    runtime, customer, bucket = stage_of(stack, backend)
+    source = customer.side("source")
     with terminal_progress("export", out) as progress:
-        figures = files_stages.export(*stack_outputs_of(stack, backend), delivery, checksum, progress)
+        figures = files_stages.export(runtime, org_id=customer.org_id, bucket=bucket, delivery=delivery,
+                                      source_databases=source.databases, source_stores=source.content_stores,
+                                      checksum=checksum, progress=progress)
     out.print(f"files delivery {figures['delivery']} in the bucket: {figures['files']} files, {figures['deleted']} deletions; "
               f"{figures['archives_sent']} archives sent, {figures['archives_resumed']} kept from an earlier run")
 
@@ -317,8 +348,10 @@ def files_export(
 def files_import(stack: Stack, target: Target, backend: Backend = "pulumi",
                  delivery: Annotated[str, typer.Option(help="initial, delta (the newest), delta-N, or all.")] = "initial") -> None:
     """Land committed deliveries under the target's content stores, each archive checked first."""
+    runtime, customer, bucket = stage_of(stack, backend)
     with terminal_progress("import", out) as progress:
-        figures = files_stages.import_(*stack_outputs_of(stack, backend), delivery, target, progress)
+        figures = files_stages.import_(runtime, org_id=customer.org_id, bucket=bucket, delivery=delivery,
+                                       target_stores=customer.side(target).content_stores, progress=progress)
     out.print(f"imported {', '.join(figures['deliveries'])} into {target}: {figures['files']} files, {figures['deleted']} deleted")
 
 
@@ -326,8 +359,10 @@ def files_import(stack: Stack, target: Target, backend: Backend = "pulumi",
 def files_verify(stack: Stack, target: Target, backend: Backend = "pulumi",
                  as_json: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False) -> None:
     """Prove the target's stores hold exactly the org's files: missing, extra, different."""
+    runtime, customer, bucket = stage_of(stack, backend)
     with terminal_progress("verify", out) as progress:
-        report = files_stages.verify(*stack_outputs_of(stack, backend), target, progress=progress)
+        report = files_stages.verify(runtime, org_id=customer.org_id, bucket=bucket, target=target,
+                                     target_stores=customer.side(target).content_stores, progress=progress)
     if as_json:
         print(json.dumps(report.to_json(), indent=2))
     else:
@@ -340,7 +375,10 @@ def files_verify(stack: Stack, target: Target, backend: Backend = "pulumi",
 @app.command("verify")
 def verify(stack: Stack, target: Target, backend: Backend = "pulumi") -> None:
     """Files and rows of the target against every committed delivery; exit 0 only when equal."""
-    verification = verify_target(*stack_outputs_of(stack, backend), target)
+    runtime, customer, bucket = stage_of(stack, backend)
+    side = customer.side(target)
+    verification = verify_target(runtime, org_id=customer.org_id, target_org_id=customer.target_org(), bucket=bucket,
+                                 target=target, target_stores=side.content_stores, target_databases=side.databases)
     out.print(report_table(verification.files))
     out.print(json.dumps(verification.figures()))
     require_equal(verification)
@@ -384,8 +422,8 @@ def teardown(
     reason: Annotated[str | None, typer.Option(help="Why, with --force; written into the journal.")] = None,
 ) -> None:
     """Archive the proof, empty and remove the bucket, revoke the key and prove it is refused."""
-    project = Project.find()
-    figures = teardown_command(project, load_customer(project, stack), backend, force, reason)
+    runtime, _, bucket = stage_of(stack, backend)
+    figures = teardown_command(runtime, bucket=bucket, force=force, reason=reason)
     if figures.get("already"):
         out.print(f"stack {stack} was already torn down at {figures['finished']}; archive {figures['archive']}")
         return

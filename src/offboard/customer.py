@@ -12,7 +12,7 @@ import os
 import re
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 from urllib.parse import quote
 
 import yaml
@@ -130,8 +130,8 @@ class Customer(BaseModel):
 SIDES = ("source", "staging", "production")
 
 
-def database_urls(side: Side, root: Path) -> dict[str, str]:
-    """The side's URLs, each `${VARIABLE}` replaced from the environment at the moment of use,
+def database_urls(urls: Mapping[str, str], root: Path) -> dict[str, str]:
+    """A side's URLs, each `${VARIABLE}` replaced from the environment at the moment of use,
     a relative SQLite path made absolute from `root`."""
     def value(match: re.Match) -> str:
         name = match[1]
@@ -145,12 +145,12 @@ def database_urls(side: Side, root: Path) -> dict[str, str]:
             return parsed.set(database=str(root / parsed.database)).render_as_string(hide_password=False)
         return url
 
-    return {database: ENV_REFERENCE.sub(value, absolute(url)) for database, url in side.databases.items()}
+    return {database: ENV_REFERENCE.sub(value, absolute(url)) for database, url in urls.items()}
 
 
-def content_roots(side: Side, root: Path) -> dict[str, Path]:
-    """The side's content stores, relative folders taken from `root`."""
-    return {store: root / folder for store, folder in side.content_stores.items()}
+def content_roots(stores: Mapping[str, str | Path], root: Path) -> dict[str, Path]:
+    """A side's content stores, relative folders taken from `root`."""
+    return {store: root / folder for store, folder in stores.items()}
 
 
 def load_customer(project: Project, stack: str) -> Customer:

@@ -100,7 +100,9 @@ def fresh_project(project: Project, workdir: Path) -> Project:
 
 
 def walk(project: Project, workflow: str, say: Callable[[str], None]) -> None:
-    """Run the workflow to its end, confirming each person's step where the run waits."""
+    """Render the workflow's modules, then run it to its end, confirming each person's step where the run waits."""
+    modules = commands.render(project, STACK, workflow, backend="local")
+    say(f"  {len(modules)} modules rendered into {modules[0].path.parent.relative_to(project.root)}")
     while True:
         outcome = commands.run(project, STACK, workflow, backend="local")
         for entry in outcome.entries:
@@ -126,14 +128,14 @@ def foreign_data(project: Project, other_orgs: list[str]) -> list[str]:
     the content stores, rows under another tenant id. There must be none."""
     customer = load_customer(project, STACK)
     connections = catalog(project)
-    source_urls = database_urls(customer.side("source"), project.root)
+    source_urls = database_urls(customer.side("source").databases, project.root)
     found = []
     for side in ("staging", "production"):
-        roots = content_roots(customer.side(side), project.root)
+        roots = content_roots(customer.side(side).content_stores, project.root)
         for org in other_orgs:
             found += [f"{side}: file {store}/{path} of org {org}" for store, path in org_content(connections, source_urls, org)
                       if (roots[store] / path).exists()]
-        urls = database_urls(customer.side(side), project.root)
+        urls = database_urls(customer.side(side).databases, project.root)
         for spec in connections.tables():
             engine = open_engine(urls[spec.database])
             table = table_of(spec.shape(), engine)

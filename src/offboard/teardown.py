@@ -17,13 +17,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from offboard.customer import Customer
 from offboard.errors import NotProvisioned, OffboardError
 from offboard.files.hashing import sha256_file
 from offboard.infra import stacks
 from offboard.infra.outputs import StackOutputs
 from offboard.infra.probe import key_refused
-from offboard.project import Project
+from offboard.runtime import Runtime
 
 DONE_FILE = "teardown.json"
 TEARDOWN_STEP = "teardown"  # its step in runbooks/delta.yaml.j2
@@ -33,38 +32,42 @@ LOCAL_PROOF = ("journal.jsonl", "fixup-*.json", "verify-*.json")
 KEY_REVOKED_WAIT = 120  # seconds: IAM deletes keys eventually, not at once
 
 
-def teardown(project: Project, customer: Customer, backend: str) -> dict[str, Any]:
+def teardown(runtime: Runtime, *, bucket: str) -> dict[str, Any]:
     """Archive, empty, destroy, prove; run again after it finished, it does nothing."""
-    previous = finished(project, customer)
+    previous = finished(runtime)
     if previous:
         return previous
-    chosen = stacks.backend(project, backend)
+    customer = runtime.customer()
+    chosen = stacks.backend(runtime.project, runtime.backend)
     try:
-        outputs = chosen.outputs(customer)
+        outputs = runtime.outputs(bucket)
     except NotProvisioned:
-        raise OffboardError(f"stack {customer.stack} has no bucket to tear down") from None
-    s3 = stacks.admin_s3(project, customer, backend)
-    archive = write_archive(project, customer, s3, outputs)
-    emptied = empty_bucket(s3, outputs.bucket)
+        raise OffboardError(f"stack {runtime.stack} has no bucket to tear down") from None
+    s3 = stacks.admin_s3(runtime.project, customer, runtime.backend)
+    if runtime.dry_run:
+        return {"dry_run": True, "bucket": bucket, "proof_objects": len(proof_keys(s3, bucket)),
+                "versions_to_delete": count_versions(s3, bucket), "key_to_revoke": outputs.user}
+    archive = write_archive(runtime, customer.org_id, s3, outputs)
+    emptied = empty_bucket(s3, bucket)
     chosen.destroy(customer)
     prove_revoked(outputs)
     figures = {"archive": str(archive), "sha256": sha256_file(archive), "objects_deleted": emptied,
-               "bucket": outputs.bucket, "finished": datetime.now(timezone.utc).isoformat()}
-    (project.stack_state_dir(customer.stack) / DONE_FILE).write_text(json.dumps(figures, indent=2), encoding="utf-8")
+               "bucket": bucket, "finished": datetime.now(timezone.utc).isoformat()}
+    (runtime.state_dir / DONE_FILE).write_text(json.dumps(figures, indent=2), encoding="utf-8")
     return figures
 
 
-def finished(project: Project, customer: Customer) -> dict[str, Any] | None:
+def finished(runtime: Runtime) -> dict[str, Any] | None:
     """What an earlier, finished teardown of the stack recorded (with `already`), or None."""
-    done = project.stack_state_dir(customer.stack) / DONE_FILE
+    done = runtime.state_dir / DONE_FILE
     return {**json.loads(done.read_text(encoding="utf-8")), "already": True} if done.is_file() else None
 
 
-def write_archive(project: Project, customer: Customer, s3, outputs: StackOutputs) -> Path:
+def write_archive(runtime: Runtime, org_id: str, s3, outputs: StackOutputs) -> Path:
     """A .tar.gz of the proof, and beside it its sha256 in `sha256sum` format."""
-    state = project.stack_state_dir(customer.stack)
+    state = runtime.state_dir
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    archive = state / "archive" / f"{customer.stack}-{customer.org_id}-{stamp}.tar.gz"
+    archive = state / "archive" / f"{runtime.stack}-{org_id}-{stamp}.tar.gz"
     archive.parent.mkdir(parents=True, exist_ok=True)
     with tarfile.open(archive, "w:gz") as tar:
         for pattern in LOCAL_PROOF:
@@ -84,6 +87,12 @@ def proof_keys(s3, bucket: str) -> list[str]:
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
         keys += [item["Key"] for item in page.get("Contents", []) if item["Key"].endswith(PROOF_SUFFIXES)]
     return keys
+
+
+def count_versions(s3, bucket: str) -> int:
+    """Object versions and delete markers in the bucket: what emptying it deletes."""
+    return sum(len(page.get("Versions", [])) + len(page.get("DeleteMarkers", []))
+               for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket))
 
 
 def empty_bucket(s3, bucket: str) -> int:
@@ -111,28 +120,27 @@ def prove_revoked(outputs: StackOutputs) -> None:
         time.sleep(5)
 
 
-def teardown_command(project: Project, customer: Customer, backend: str, force: bool = False,
-                     reason: str | None = None) -> dict[str, Any]:
+def teardown_command(runtime: Runtime, *, bucket: str, force: bool = False, reason: str | None = None) -> dict[str, Any]:
     """`offboard teardown`: the runbook's gate (delta verified, customer's confirmation), or a
     journaled override; the teardown itself; its line in the journal."""
     from offboard.runbook.journal import Entry, Journal, utc_now
     from offboard.runbook.workflow import load_runbook
 
-    previous = finished(project, customer)
+    previous = finished(runtime)
     if previous:
         return previous
     if force and not (reason or "").strip():
         raise OffboardError("--force needs --reason: the override is written into the journal")
-    journal = Journal.of_stack(project, customer.stack)
+    journal = Journal.of_stack(runtime.project, runtime.stack)
     with journal.lock():
         done = {step for step, entry in journal.latest().items() if entry.status == "done"}
-        closed = load_runbook(project, customer, None).closed_gates(TEARDOWN_STEP, done)
+        closed = load_runbook(runtime.project, runtime.customer(), None).closed_gates(TEARDOWN_STEP, done)
         if closed and not force:
             waiting = ", ".join(ref for gate in closed for ref in gate.requires if ref not in done)
             raise OffboardError(f"teardown refused: {closed[0].title} (waiting for {waiting}); "
                                 "--force --reason TEXT overrides and is journaled")
         start = utc_now()
-        figures = teardown(project, customer, backend)
+        figures = teardown(runtime, bucket=bucket)
         end = utc_now()
         note = f"forced past {', '.join(gate.id for gate in closed)}: {reason}" if closed else None
         journal.append(Entry(step=TEARDOWN_STEP, workflow="delta", actor="ch-msp", kind="automated", action="teardown",

@@ -12,7 +12,8 @@ from offboard.customer import load_customer
 from offboard.infra.outputs import StackOutputs
 from offboard.project import Project
 from offboard.runbook import commands
-from offboard.runbook.actions import Registry
+from offboard.errors import OffboardError
+from offboard.runbook.modules import Prepared
 from offboard.runbook.workflow import WORKFLOWS, load_runbook
 
 STACK = "alpha"  # a customer of tests/conftest.py's project
@@ -30,45 +31,53 @@ def workflow_actions(project: Project) -> set[str]:
     return {step.action for name in WORKFLOWS for step in runbook.workflow(name).steps if step.action}
 
 
-class FakeActions(Registry):
-    """Actions that count their calls and return figures."""
+class FakeActions:
+    """Stands in for the rendered modules: per action, a function that counts its calls and
+    returns figures; a step whose action has none is refused as a step without a module."""
 
     def __init__(self, names: set[str]) -> None:
-        super().__init__()
         self.calls: Counter[str] = Counter()
-        for name in names:
-            self.register(name, self.recorder(name))
+        self.actions = {name: self.recorder(name) for name in names}
 
     def recorder(self, name: str):
-        def action(context, **args):
+        def action(**args):
             self.calls[name] += 1
             return {"bytes": 1024, "args": args}
         return action
 
     def replace(self, name: str, action) -> None:
-        self._actions[name] = action
+        self.actions[name] = action
+
+    def module(self, workflow, step) -> str | None:
+        return f"fake/{step.id}.py" if step.action in self.actions else None
+
+    def prepare(self, workflow, step) -> Prepared:
+        if step.action not in self.actions:
+            raise OffboardError(f"{step.id} has no rendered module")
+        action = self.actions[step.action]
+        return Prepared(self.module(workflow, step), None, lambda: action(**step.args))
 
 
 class Driver:
     """The runbook commands on the test stack, called as the CLI will call them."""
 
-    def __init__(self, project: Project, actions: Registry, outputs=lambda: OUTPUTS) -> None:
+    def __init__(self, project: Project, actions: FakeActions, outputs=lambda: OUTPUTS) -> None:
         self.project, self.actions, self.outputs = project, actions, outputs
 
     def plan(self, workflow: str):
-        return commands.plan(self.project, STACK, workflow, backend="local", actions=self.actions, outputs=self.outputs)
+        return commands.plan(self.project, STACK, workflow, backend="local", runner=self.actions, outputs=self.outputs)
 
     def run(self, workflow: str, **options):
-        return commands.run(self.project, STACK, workflow, backend="local", actions=self.actions, outputs=self.outputs, **options)
+        return commands.run(self.project, STACK, workflow, backend="local", runner=self.actions, outputs=self.outputs, **options)
 
     def confirm(self, step: str, by: str = "Ann Operator", note: str | None = None):
         return commands.confirm(self.project, STACK, step, by=by, note=note, backend="local", outputs=self.outputs)
 
     def status(self, workflow: str | None = None):
-        return commands.status(self.project, STACK, workflow, backend="local", actions=self.actions, outputs=self.outputs)
+        return commands.status(self.project, STACK, workflow, backend="local", runner=self.actions, outputs=self.outputs)
 
     def retry(self, step: str):
-        return commands.retry(self.project, STACK, step, backend="local", actions=self.actions, outputs=self.outputs)
+        return commands.retry(self.project, STACK, step, backend="local", runner=self.actions, outputs=self.outputs)
 
     def walk(self, workflow: str):
         """Run to the end, confirming every person's step; every outcome on the way."""

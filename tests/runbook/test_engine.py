@@ -85,7 +85,7 @@ def test_confirm_refuses_what_it_cannot_record(runbook):
 def test_an_interrupted_machine_step_runs_again_and_only_it(runbook, fakes):
     confirm_through(runbook, "initial", "file-transfer-ticket")
 
-    def killed(context, **args):
+    def killed(**args):
         fakes.calls["db.export"] += 1
         raise KeyboardInterrupt  # the operator's Ctrl-C, or any death in the middle of the step
 
@@ -116,7 +116,7 @@ def not_provisioned():
     raise NotProvisioned("not provisioned")
 
 actions = FakeActions({{"stack.up"}})
-actions.replace("stack.up", lambda context: os.kill(os.getpid(), signal.SIGKILL))
+actions.replace("stack.up", lambda **args: os.kill(os.getpid(), signal.SIGKILL))
 Driver(Project(root=Path({root!r}), state_dir=Path({state!r})), actions, not_provisioned).run("initial")
 """
 
@@ -139,7 +139,7 @@ def test_a_run_killed_in_the_middle_of_a_step_resumes_there(runbook, project, fa
 def test_a_failed_step_waits_for_retry(runbook, fakes):
     runbook.confirm("select-msp")
 
-    def broken(context, **args):
+    def broken(**args):
         raise OffboardError("the embedded endpoint is not running")
 
     fakes.replace("stack.up", broken)
@@ -164,17 +164,17 @@ def test_retry_refuses_steps_it_cannot_retry(runbook):
         runbook.retry("provision")
 
 
-def test_an_action_not_registered_is_reported_not_skipped(runbook, project, fakes):
+def test_a_step_without_its_module_refuses_the_whole_run(runbook, project, fakes):
     actions = FakeActions({"stack.up"})
     partial = Driver(project, actions)
     confirm_through(partial, "initial", "file-transfer-ticket")
-    outcome = partial.run("initial")
-    assert (outcome.reason, outcome.stopped_at, outcome.ok) == ("unavailable", "export-files", False)
-    assert outcome.message == "export-files: action files.export is not available yet"
+    with pytest.raises(OffboardError, match="export-files has no rendered module"):
+        partial.run("initial")
     assert "export-files" not in {line["step"] for line in journal_lines(partial)}
     view = {view.id: view for view in partial.status("initial")}["export-files"]
-    assert (view.status, view.available) == ("pending", False)
-    assert partial.run("initial", dry_run=True).reason == "unavailable"
+    assert (view.status, view.module) == ("pending", None)
+    with pytest.raises(OffboardError, match="export-files has no rendered module"):
+        partial.run("initial", dry_run=True)
 
 
 def test_dry_run_changes_nothing(runbook, fakes):
@@ -270,10 +270,10 @@ def test_a_note_holding_the_key_is_refused(runbook):
 
 def test_an_error_or_figure_holding_the_key_is_redacted(runbook, fakes):
     runbook.confirm("select-msp")
-    fakes.replace("stack.up", lambda context: {"user": KEY_ID})
+    fakes.replace("stack.up", lambda **args: {"user": KEY_ID})
     runbook.run("initial")
 
-    def denied(context):
+    def denied(**args):
         raise RuntimeError(f"denied for {KEY_ID}:{SECRET}")
 
     fakes.replace("stack.up", denied)

@@ -4,17 +4,18 @@ from tests.conftest import stack_yaml
 from tests.runbook.support import ORG_ID, STACK, Driver, FakeActions, printed
 
 
-def test_the_plan_table_shows_steps_open_gates_and_missing_actions(project):
+def test_the_plan_table_shows_steps_open_gates_and_the_module_of_each_machine_step(project):
     runbook = Driver(project, FakeActions({"stack.up"}))
     runbook.confirm("select-msp", by="Ann Operator")
     text = printed(plan_view(runbook.plan("delta")))
     assert text.index("GATE The delta cannot start") < text.index("agree-cutover-date")
     assert "GATE Users of the org must not log in" in text
-    assert "files.export (not available yet)" in text
+    assert "not rendered yet" in text
     assert text.count("(gate initial-verified)") == 1 and text.count("(gate org-read-only)") == 1
 
     initial = printed(plan_view(runbook.plan("initial")))
     assert "done by Ann Operator" in initial
+    assert "fake/provision.py" in initial
     assert "GATE The delta" not in initial
 
 

@@ -1,8 +1,10 @@
-"""Both deliveries walked to the end through the real CLI on the embedded endpoint: every
-machine step executed, every person's step confirmed with `offboard runbook confirm`."""
+"""Both deliveries walked to the end through the real CLI on the embedded endpoint: the modules
+rendered with `offboard runbook render`, every machine step executed by its module, every
+person's step confirmed with `offboard runbook confirm`."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 
@@ -14,7 +16,9 @@ ENV = {"OFFBOARD_BACKEND": "local"}
 
 
 def walk(project, workflow: str) -> list[str]:
-    """Run, confirm the person it waits for, run again, until every step is done."""
+    """Render, then run, confirm the person it waits for, run again, until every step is done."""
+    rendered = run_cli(project, "runbook", "render", "acme", workflow, env=ENV)
+    assert rendered.returncode == 0, rendered.stderr
     ran = []
     for _ in range(80):
         result = run_cli(project, "runbook", "run", "acme", workflow, env=ENV)
@@ -53,7 +57,18 @@ def test_both_deliveries_run_to_the_end_and_the_secret_never_shows(local_project
     assert all(outputs.bucket not in text for text in support_texts)
     entries = [json.loads(line) for line in journal.splitlines()]
     assert {entry["status"] for entry in entries if entry["kind"] == "manual"} <= {"waiting", "done"}
+    assert_every_machine_step_ran_its_rendered_module(project, entries, initial + delta)
     assert json.loads((state / "verify-db-production.json").read_text())["ok"]
     assert json.loads((state / "verify-files-production.json").read_text())["ok"]
     fleet = {row["stack"]: row for row in json.loads(run_cli(project, "fleet", "--json").stdout)}
     assert fleet["acme"]["status"] == "complete"
+
+
+def assert_every_machine_step_ran_its_rendered_module(project, entries: list[dict], ran: list[str]) -> None:
+    accepted = {entry["step"]: entry for entry in entries if entry["status"] == "rendered"}
+    done = {entry["step"]: entry for entry in entries if entry["kind"] == "automated" and entry["status"] == "done"}
+    assert sorted(done) == sorted(ran) and set(ran) <= set(accepted)
+    for step in ran:
+        module = project.root / done[step]["module"]
+        assert module.name == f"{step}.py" and module.parent.parent.name == "modules"
+        assert done[step]["sha256"] == accepted[step]["sha256"] == hashlib.sha256(module.read_bytes()).hexdigest()

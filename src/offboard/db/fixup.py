@@ -19,21 +19,34 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from offboard.db.catalog import Catalog, TableSpec
-from offboard.db.connect import compile_for, database_errors, open_engines, require_tables, table_of
+from offboard.db.connect import (
+    compile_for,
+    database_errors,
+    open_engines,
+    require_tables,
+    table_of,
+)
 from offboard.db.manifest import now, write_json_atomically
 from offboard.db.scan import Progress, count_rows, org_batches, table_state
 from offboard.db.statements import ORG_ID, update_columns
 from offboard.errors import OffboardError
-from offboard.validation import describe
 from offboard.project import Project
 from offboard.templates import render
+from offboard.validation import describe
 
 RULES_TEMPLATE = "fixup/rules.yaml.j2"
 SPOOL_ROWS = 1000
@@ -163,6 +176,10 @@ class FixupReport(BaseModel):
 
     def table(self, qualified: str) -> TableFixup | None:
         return next((table for table in self.tables if table.table == qualified), None)
+
+    def figures(self) -> dict[str, Any]:
+        """What the journal keeps of a fix-up."""
+        return {"rows_changed": self.changed_rows, "unmapped_users": len(self.unmapped_users), "dry_run": self.dry_run}
 
     def save(self, path: Path) -> None:
         write_json_atomically(path, self.model_dump(mode="json"))

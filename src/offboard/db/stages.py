@@ -1,9 +1,10 @@
-"""The database stages for one customer: its settings and bucket in, figures out.
+"""The database stages of one customer, called with its values spelled out.
 
 The source side exports into `.offboard/stacks/<stack>/db-export/<delivery>` and sends the
 folder to `<delivery>/db/` in the customer's bucket, manifest last. The MSP side fetches a
 committed `<delivery>/db/` into `.offboard/stacks/<stack>/db-import/<delivery>` and loads it.
-The runbook's database steps and `offboard db ...` call these same functions.
+The rendered runbook modules and `offboard db ...` call these same functions. With
+`runtime.dry_run` each says what it would do, reading only, and changes nothing.
 """
 
 from __future__ import annotations
@@ -11,22 +12,27 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
-from offboard.customer import Customer, database_urls
+from offboard.customer import database_urls
 from offboard.db.catalog import Catalog, load_catalog
+from offboard.db.connect import database_errors, open_engines
 from offboard.db.export import export_org
 from offboard.db.fixup import FixupReport, fixup_target, render_rules
 from offboard.db.load import import_delivery
 from offboard.db.manifest import MANIFEST_FILE
-from offboard.delivery import delivery_prefixes, pick
-from offboard.db.scan import Progress
+from offboard.db.scan import Progress, count_rows
 from offboard.db.verify import VerifyResult, verify_target
+from offboard.delivery import delivery_name, delivery_number, delivery_prefixes, pick
 from offboard.errors import OffboardError
-from offboard.infra.outputs import StackOutputs
 from offboard.project import Project
-from offboard.transfer.folders import Moved, download_folder, objects_under, upload_folder
-from offboard.transfer.session import customer_s3
+from offboard.runtime import Runtime
+from offboard.transfer.folders import (
+    Moved,
+    download_folder,
+    objects_under,
+    upload_folder,
+)
 
 CATALOG = "catalog/connections.yaml"
 TARGETS = ("staging", "production")
@@ -36,16 +42,20 @@ def catalog(project: Project) -> Catalog:
     return load_catalog(project.runbooks_dir / CATALOG)
 
 
-def export_dir(project: Project, customer: Customer) -> Path:
-    return project.stack_state_dir(customer.stack) / "db-export"
+def export_dir(runtime: Runtime) -> Path:
+    return runtime.state_dir / "db-export"
 
 
-def import_dir(project: Project, customer: Customer) -> Path:
-    return project.stack_state_dir(customer.stack) / "db-import"
+def import_dir(runtime: Runtime) -> Path:
+    return runtime.state_dir / "db-import"
 
 
-def fixup_report_path(project: Project, customer: Customer, target: str) -> Path:
-    return project.stack_state_dir(customer.stack) / f"fixup-{target}.json"
+def fixup_report_path(runtime: Runtime, target: str) -> Path:
+    return runtime.state_dir / f"fixup-{target}.json"
+
+
+def last_import_path(runtime: Runtime, target: str) -> Path:
+    return runtime.state_dir / f"db-{target}.last"
 
 
 def prefix(delivery: str) -> str:
@@ -57,79 +67,103 @@ def committed_in_bucket(s3, bucket: str) -> list[str]:
     return [name for name in delivery_prefixes(s3, bucket) if MANIFEST_FILE in objects_under(s3, bucket, prefix(name))]
 
 
-def export(project: Project, customer: Customer, outputs: StackOutputs, delivery: str,
+def export(runtime: Runtime, *, org_id: str, bucket: str, delivery: str, source_databases: Mapping[str, str],
            progress: Progress | None = None) -> dict[str, Any]:
     """Export the org's rows (`initial`, or `delta` against what the bucket already holds) and send them."""
-    s3, root = customer_s3(outputs), export_dir(project, customer)
+    s3, root = runtime.s3(bucket), export_dir(runtime)
+    source = database_urls(source_databases, runtime.project.root)
+    if runtime.dry_run:
+        return {"dry_run": True, **planned_export(catalog(runtime.project), source, org_id, committed_in_bucket(s3, bucket), delivery)}
     if delivery != "initial":  # a delta compares with the last delivery: have every committed one here
-        for name in committed_in_bucket(s3, outputs.bucket):
-            download_folder(s3, outputs.bucket, prefix(name), root / name, f"database delivery {name}")
-    source = database_urls(customer.side("source"), project.root)
-    exported = export_org(catalog(project), source, customer.org_id, root, delivery, progress=progress)
-    moved = upload_folder(s3, outputs.bucket, prefix(exported.manifest.delivery), exported.folder)
+        for name in committed_in_bucket(s3, bucket):
+            download_folder(s3, bucket, prefix(name), root / name, f"database delivery {name}")
+    exported = export_org(catalog(runtime.project), source, org_id, root, delivery, progress=progress)
+    moved = upload_folder(s3, bucket, prefix(exported.manifest.delivery), exported.folder)
     tables = exported.manifest.tables
     return {"delivery": exported.manifest.delivery, "tables": len(tables), "rows": sum(t.rows for t in tables),
             "deleted": sum(len(t.deleted) for t in tables), "files_sent": moved.files, "bytes_sent": moved.bytes}
 
 
-def download(project: Project, customer: Customer, outputs: StackOutputs, delivery: str) -> dict[str, Any]:
+def planned_export(catalog: Catalog, sources: Mapping[str, str], org_id: str, committed: list[str], delivery: str) -> dict[str, Any]:
+    """The delivery an export would write and the org's rows it would read, counted at the source."""
+    name = delivery_name(delivery_number(committed[-1]) + 1) if delivery == "delta" and committed else delivery
+    tables = catalog.tables()
+    engines = open_engines(sources, dict.fromkeys(table.database for table in tables), "source")
+    rows = 0
+    for spec in tables:
+        engine = engines[spec.database]
+        with database_errors(engine, f"counting {spec.qualified}"), engine.connect() as connection:
+            rows += count_rows(connection, spec.shape(), org_id)
+    return {"delivery": name, "already_committed": name in committed, "tables": len(tables), "org_rows_at_source": rows}
+
+
+def download(runtime: Runtime, *, bucket: str, delivery: str) -> dict[str, Any]:
     """Fetch committed database deliveries from the bucket to the MSP side."""
-    _, moved = fetch(project, customer, outputs, delivery)
+    if runtime.dry_run:
+        s3 = runtime.s3(bucket)
+        names = pick(committed_in_bucket(s3, bucket), delivery, "database", bucket)
+        sizes = [size for name in names for size in objects_under(s3, bucket, prefix(name)).values()]
+        return {"dry_run": True, "deliveries": names, "files": len(sizes), "bytes": sum(sizes), "into": str(import_dir(runtime))}
+    _, moved = fetch(runtime, bucket, delivery)
     return {"files": sum(m.files for m in moved), "bytes": sum(m.bytes for m in moved)}
 
 
-def fetch(project: Project, customer: Customer, outputs: StackOutputs, delivery: str) -> tuple[list[str], list[Moved]]:
+def fetch(runtime: Runtime, bucket: str, delivery: str) -> tuple[list[str], list[Moved]]:
     """The committed deliveries `delivery` names, in order, each fetched into the import folder."""
-    s3 = customer_s3(outputs)
-    names = pick(committed_in_bucket(s3, outputs.bucket), delivery, "database", outputs.bucket)
-    moved = [download_folder(s3, outputs.bucket, prefix(name), import_dir(project, customer) / name, f"database delivery {name}")
-             for name in names]
+    s3 = runtime.s3(bucket)
+    names = pick(committed_in_bucket(s3, bucket), delivery, "database", bucket)
+    moved = [download_folder(s3, bucket, prefix(name), import_dir(runtime) / name, f"database delivery {name}") for name in names]
     return names, moved
 
 
-def import_(project: Project, customer: Customer, outputs: StackOutputs, delivery: str, target: str,
-            progress: Progress | None = None) -> dict[str, Any]:
+def import_(runtime: Runtime, *, org_id: str, target_org_id: str, bucket: str, delivery: str, target: str,
+            target_databases: Mapping[str, str], progress: Progress | None = None) -> dict[str, Any]:
     """Load deliveries (in order) into the target; its fix-up report is void afterwards."""
-    urls = target_urls(project, customer, target)
-    names, _ = fetch(project, customer, outputs, delivery)
+    urls = target_urls(runtime, target, target_databases)
+    if runtime.dry_run:
+        names = pick(committed_in_bucket(runtime.s3(bucket), bucket), delivery, "database", bucket)
+        return {"dry_run": True, "deliveries": names, "target": target, "databases": sorted(urls)}
+    names, _ = fetch(runtime, bucket, delivery)
     figures: dict[str, Any] = {"deliveries": names, "rows": 0, "deleted": 0}
     for name in names:
-        result = import_delivery(import_dir(project, customer) / name, urls, org_id=customer.org_id,
-                                 target_org_id=customer.target_org(), progress=progress)
+        result = import_delivery(import_dir(runtime) / name, urls, org_id=org_id, target_org_id=target_org_id, progress=progress)
         figures["rows"] += sum(table.rows for table in result.tables)
         figures["deleted"] += sum(table.deleted for table in result.tables)
-    fixup_report_path(project, customer, target).unlink(missing_ok=True)
-    (project.stack_state_dir(customer.stack) / f"db-{target}.last").write_text(names[-1], encoding="utf-8")
+    fixup_report_path(runtime, target).unlink(missing_ok=True)
+    last_import_path(runtime, target).write_text(names[-1], encoding="utf-8")
     return figures
 
 
-def fixup(project: Project, customer: Customer, target: str, dry_run: bool = False,
-          progress: Progress | None = None) -> FixupReport:
+def fixup(runtime: Runtime, *, org_id: str, target_org_id: str, target: str, target_databases: Mapping[str, str],
+          cloud_hosts: list[str], msp_host: str, user_mapping: str, progress: Progress | None = None) -> FixupReport:
     """Rewrite the external references of the org's rows in the target; the report is saved unless dry."""
-    settings = customer.fixup_settings()
-    rules = render_rules(project, cloud_hosts=settings.cloud_hosts, msp_host=settings.msp_host, cloud_org_id=customer.org_id,
-                         target_org_id=customer.target_org(), user_mapping=project.root / settings.user_mapping)
-    report = fixup_target(catalog(project), target_urls(project, customer, target), rules, dry_run=dry_run, progress=progress)
-    if not dry_run:
-        report.save(fixup_report_path(project, customer, target))
+    project = runtime.project
+    rules = render_rules(project, cloud_hosts=cloud_hosts, msp_host=msp_host, cloud_org_id=org_id,
+                         target_org_id=target_org_id, user_mapping=project.root / user_mapping)
+    report = fixup_target(catalog(project), target_urls(runtime, target, target_databases), rules,
+                          dry_run=runtime.dry_run, progress=progress)
+    if not runtime.dry_run:
+        report.save(fixup_report_path(runtime, target))
     return report
 
 
-def verify(project: Project, customer: Customer, target: str, progress: Progress | None = None) -> VerifyResult:
+def verify(runtime: Runtime, *, org_id: str, target_org_id: str, target: str, target_databases: Mapping[str, str],
+           progress: Progress | None = None) -> VerifyResult:
     """The target against the last delivery imported into it, and its fix-up report if one ran since."""
-    last = project.stack_state_dir(customer.stack) / f"db-{target}.last"
+    last = last_import_path(runtime, target)
     if not last.is_file():
-        raise OffboardError(f"nothing was imported into {target} for stack {customer.stack}: run `offboard db import` first")
-    report_path = fixup_report_path(project, customer, target)
+        raise OffboardError(f"nothing was imported into {target} for stack {runtime.stack}: run `offboard db import` first")
+    report_path = fixup_report_path(runtime, target)
     report = FixupReport.load(report_path) if report_path.is_file() else None
-    result = verify_target(import_dir(project, customer) / last.read_text(encoding="utf-8"), target_urls(project, customer, target),
-                           org_id=customer.org_id, target_org_id=customer.target_org(), fixup_report=report, progress=progress)
-    proof = {**dataclasses.asdict(result), "ok": result.ok}
-    (project.stack_state_dir(customer.stack) / f"verify-db-{target}.json").write_text(json.dumps(proof, indent=2), encoding="utf-8")
+    result = verify_target(import_dir(runtime) / last.read_text(encoding="utf-8"), target_urls(runtime, target, target_databases),
+                           org_id=org_id, target_org_id=target_org_id, fixup_report=report, progress=progress)
+    if not runtime.dry_run:
+        proof = {**dataclasses.asdict(result), "ok": result.ok}
+        (runtime.state_dir / f"verify-db-{target}.json").write_text(json.dumps(proof, indent=2), encoding="utf-8")
     return result
 
 
-def target_urls(project: Project, customer: Customer, target: str) -> dict[str, str]:
+def target_urls(runtime: Runtime, target: str, databases: Mapping[str, str]) -> dict[str, str]:
     if target not in TARGETS:
         raise OffboardError(f"unknown target {target!r}: choose staging or production")
-    return database_urls(customer.side(target), project.root)
+    return database_urls(databases, runtime.project.root)

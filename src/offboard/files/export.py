@@ -13,11 +13,18 @@ from offboard.files.deliveries import earlier_manifests, read_manifest, resolve_
 from offboard.files.delta import changes
 from offboard.files.journal import ArchiveRecord, recover, write_record
 from offboard.files.layout import archive_key, archive_number, manifest_key
-from offboard.files.manifest import FORMAT, ArchiveEntry, FileEntry, Manifest, cumulative, now
+from offboard.files.manifest import (
+    FORMAT,
+    ArchiveEntry,
+    FileEntry,
+    Manifest,
+    cumulative,
+    now,
+)
 from offboard.files.parallel import run_all
 from offboard.files.plan import ArchivePlan, plan_archives
 from offboard.files.progress import Progress, Silent
-from offboard.files.scan import scan
+from offboard.files.scan import SourceFile, scan
 from offboard.files.selection import Selection, StoreRoots, locate
 from offboard.files.settings import TransferSettings
 from offboard.files.tarwrite import write_archive
@@ -33,19 +40,39 @@ class ExportResult:
     bytes_sent: int = 0  # file data read and sent by this run
 
 
-def export_files(s3, bucket: str, org_id: str, roots: StoreRoots, selection: Selection, delivery: str = "initial", *,
-                 checksum: bool = False, settings: TransferSettings = TransferSettings(),
-                 progress: Progress | None = None) -> ExportResult:
-    """Export one delivery: `initial`, `delta` (the next one) or an explicit `delta-N`."""
+@dataclass(frozen=True)
+class ExportPlan:
+    """What an export would do, read from the source and the bucket without changing either."""
+
+    delivery: str
+    committed: Manifest | None  # the delivery is already in the bucket: nothing to do
+    to_send: list[SourceFile]
+    deleted: list[str]
+    missing: list[str]  # named by the database, absent from the store
+
+
+def plan_export(s3, bucket: str, org_id: str, roots: StoreRoots, selection: Selection, delivery: str,
+                checksum: bool = False) -> ExportPlan:
+    """The delivery's name (`delta` resolved), and the files it sends and records as deleted."""
     selected = locate(roots, selection)  # bad input fails before the bucket is touched
     delivery = resolve_delivery(s3, bucket, org_id, delivery)
     committed = read_manifest(s3, bucket, delivery, org_id)
     if committed is not None:
-        return ExportResult(committed, already_committed=True)
+        return ExportPlan(delivery, committed, [], [], [])
     earlier = cumulative(earlier_manifests(s3, bucket, org_id, delivery))
     found, missing = scan(selected)
-    del selected
     to_send, deleted = changes(found, missing, earlier, checksum)
+    return ExportPlan(delivery, None, to_send, deleted, missing)
+
+
+def export_files(s3, bucket: str, org_id: str, roots: StoreRoots, selection: Selection, delivery: str = "initial", *,
+                 checksum: bool = False, settings: TransferSettings = TransferSettings(),
+                 progress: Progress | None = None) -> ExportResult:
+    """Export one delivery: `initial`, `delta` (the next one) or an explicit `delta-N`."""
+    planned = plan_export(s3, bucket, org_id, roots, selection, delivery, checksum)
+    if planned.committed is not None:
+        return ExportResult(planned.committed, already_committed=True)
+    delivery, to_send = planned.delivery, planned.to_send
     kept = recover(s3, bucket, delivery, {source.name: source for source in to_send})
     carried = {name for record in kept for name in record.members}
     first = 1 + max((archive_number(record.archive) for record in kept), default=0)
@@ -53,7 +80,7 @@ def export_files(s3, bucket: str, org_id: str, roots: StoreRoots, selection: Sel
     progress = progress or Silent()
     progress.start(sum(plan.data_bytes for plan in plans), sum(len(plan.files) for plan in plans))
     sent = send_archives(s3, bucket, delivery, plans, settings, progress)
-    manifest = build_manifest(org_id, delivery, [*kept, *sent], deleted, missing)
+    manifest = build_manifest(org_id, delivery, [*kept, *sent], planned.deleted, planned.missing)
     s3.put_object(Bucket=bucket, Key=manifest_key(delivery), Body=manifest.to_json().encode(), ContentType="application/json")
     return ExportResult(manifest, archives_sent=len(sent), archives_resumed=len(kept),
                         bytes_sent=sum(member.size for record in sent for member in record.members.values()))

@@ -1,58 +1,67 @@
-"""The binary-file stages for one customer: its settings and bucket in, figures out.
+"""The binary-file stages of one customer, called with its values spelled out.
 
 The org's files are the ones its own database rows point at (`offboard.db.content`), read
-from the source content stores; import lands a committed delivery under the target's stores;
-verify compares the target with every committed delivery. The runbook's file steps and
-`offboard files ...` call these same functions.
+from the source content stores; import lands committed deliveries under the target's stores;
+verify compares the target with every committed delivery. The rendered runbook modules and
+`offboard files ...` call these same functions. With `runtime.dry_run` each says what it would
+do, from the source and the bucket, and changes nothing.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Mapping
 
-from offboard.customer import Customer, content_roots, database_urls
+from offboard.customer import content_roots, database_urls
 from offboard.db.content import org_content
 from offboard.db.stages import catalog
 from offboard.delivery import pick
 from offboard.files.deliveries import committed_manifests
-from offboard.files.export import export_files
+from offboard.files.export import export_files, plan_export
 from offboard.files.importer import import_files
 from offboard.files.progress import Progress
 from offboard.files.verify import VerifyReport, verify_files
-from offboard.infra.outputs import StackOutputs
-from offboard.project import Project
-from offboard.transfer.session import customer_s3
+from offboard.runtime import Runtime
 
 
-def export(project: Project, customer: Customer, outputs: StackOutputs, delivery: str, checksum: bool = False,
-           progress: Progress | None = None) -> dict[str, Any]:
+def export(runtime: Runtime, *, org_id: str, bucket: str, delivery: str, source_databases: Mapping[str, str],
+           source_stores: Mapping[str, str], checksum: bool = False, progress: Progress | None = None) -> dict[str, Any]:
     """Send the org's added and changed files (all of them for `initial`) and record deletions."""
-    source = customer.side("source")
-    selection = org_content(catalog(project), database_urls(source, project.root), customer.org_id)
-    result = export_files(customer_s3(outputs), outputs.bucket, customer.org_id, content_roots(source, project.root),
-                          selection, delivery, checksum=checksum, progress=progress)
+    root = runtime.project.root
+    selection = org_content(catalog(runtime.project), database_urls(source_databases, root), org_id)
+    s3, roots = runtime.s3(bucket), content_roots(source_stores, root)
+    if runtime.dry_run:
+        plan = plan_export(s3, bucket, org_id, roots, selection, delivery, checksum)
+        return {"dry_run": True, "delivery": plan.delivery, "already_committed": plan.committed is not None,
+                "files_to_send": len(plan.to_send), "bytes_to_send": sum(source.size for source in plan.to_send),
+                "deleted": len(plan.deleted), "missing": len(plan.missing)}
+    result = export_files(s3, bucket, org_id, roots, selection, delivery, checksum=checksum, progress=progress)
     manifest = result.manifest
     return {"delivery": manifest.delivery, "files": len(manifest.files), "deleted": len(manifest.deleted),
             "archives_sent": result.archives_sent, "archives_resumed": result.archives_resumed, "bytes_sent": result.bytes_sent}
 
 
-def import_(project: Project, customer: Customer, outputs: StackOutputs, delivery: str, target: str,
+def import_(runtime: Runtime, *, org_id: str, bucket: str, delivery: str, target_stores: Mapping[str, str],
             progress: Progress | None = None) -> dict[str, Any]:
     """Land committed deliveries, in order, under the target's content stores."""
-    s3, roots = customer_s3(outputs), content_roots(customer.side(target), project.root)
-    committed = [manifest.delivery for manifest in committed_manifests(s3, outputs.bucket, customer.org_id)]
-    names = pick(committed, delivery, "files", outputs.bucket)
-    results = [import_files(s3, outputs.bucket, customer.org_id, name, roots, progress=progress) for name in names]
+    s3, roots = runtime.s3(bucket), content_roots(target_stores, runtime.project.root)
+    manifests = {manifest.delivery: manifest for manifest in committed_manifests(s3, bucket, org_id)}
+    names = pick(list(manifests), delivery, "files", bucket)
+    if runtime.dry_run:
+        chosen = [manifests[name] for name in names]
+        return {"dry_run": True, "deliveries": names, "files": sum(len(m.files) for m in chosen),
+                "bytes": sum(entry.size for m in chosen for entry in m.files.values()),
+                "deleted": sum(len(m.deleted) for m in chosen), "into": sorted(str(root) for root in roots.values())}
+    results = [import_files(s3, bucket, org_id, name, roots, progress=progress) for name in names]
     return {"deliveries": names, "files": sum(r.files for r in results), "bytes": sum(r.bytes for r in results),
             "deleted": sum(r.deleted for r in results)}
 
 
-def verify(project: Project, customer: Customer, outputs: StackOutputs, target: str, checksum: bool = True,
-           progress: Progress | None = None) -> VerifyReport:
-    """The target's stores against every committed delivery; the report is kept as proof."""
-    manifests = committed_manifests(customer_s3(outputs), outputs.bucket, customer.org_id)
-    report = verify_files(content_roots(customer.side(target), project.root), manifests, checksum=checksum, progress=progress)
-    (project.stack_state_dir(customer.stack) / f"verify-files-{target}.json").write_text(
-        json.dumps(report.to_json(), indent=2), encoding="utf-8")
+def verify(runtime: Runtime, *, org_id: str, bucket: str, target: str, target_stores: Mapping[str, str],
+           checksum: bool = True, progress: Progress | None = None) -> VerifyReport:
+    """The target's stores against every committed delivery; the report is kept as proof unless dry."""
+    manifests = committed_manifests(runtime.s3(bucket), bucket, org_id)
+    report = verify_files(content_roots(target_stores, runtime.project.root), manifests, checksum=checksum, progress=progress)
+    if not runtime.dry_run:
+        (runtime.state_dir / f"verify-files-{target}.json").write_text(json.dumps(report.to_json(), indent=2), encoding="utf-8")
     return report

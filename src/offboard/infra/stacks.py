@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import boto3
 
 from offboard.customer import Customer
 from offboard.errors import OffboardError
 from offboard.infra import endpoint as local_endpoint
+from offboard.infra import policies
 from offboard.infra.automation import PulumiBackend
 from offboard.infra.embedded import EmbeddedBackend
 from offboard.infra.outputs import StackOutputs
 from offboard.project import Project, write_private
+from offboard.runtime import Runtime
 from offboard.templates import render
 from offboard.transfer.session import RETRIES
 
@@ -31,6 +33,21 @@ def backend(project: Project, name: str, on_output: Callable[[str], None] | None
 
 def up(project: Project, customer: Customer, backend_name: str) -> StackOutputs:
     return backend(project, backend_name).up(customer)
+
+
+def provision(runtime: Runtime, *, bucket: str, region: str) -> dict[str, Any]:
+    """The runbook's provision step. The backend reads the stack file itself, so the file must
+    still give the bucket and region the caller expects; a dry run previews the changes."""
+    customer = runtime.customer()
+    found = policies.bucket_name(customer), customer.region
+    if found != (bucket, region):
+        raise OffboardError(f"stack {runtime.stack} now gives bucket {found[0]} in {found[1]}, not {bucket} in {region}: "
+                            "render its runbook modules again")
+    if runtime.dry_run:
+        planned = backend(runtime.project, runtime.backend).preview(customer)
+        return {"dry_run": True, "resources": [" ".join(resource) for resource in planned]}
+    made = up(runtime.project, customer, runtime.backend)
+    return {"bucket": made.bucket, "user": made.user}
 
 
 def outputs(project: Project, customer: Customer, backend_name: str) -> StackOutputs:

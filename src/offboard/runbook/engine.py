@@ -1,11 +1,11 @@
-"""Runs a workflow: machine steps through the actions, people's steps by confirmation.
+"""Runs a workflow: machine steps through their rendered modules, people's steps by confirmation.
 
 The journal is the state: a step is pending until it has a line, then it is what its last
 line says. `run` walks the workflow in order: done steps are passed; a machine step that is
 pending, or was interrupted (`started` and no end: a crash, a kill), runs; the walk stops at
 the first person's step not yet done (writing its texts), at a failed step (until `retry`),
-at an action that is not available yet, or after `until`. Gates are checked for the whole
-walk before anything runs.
+or after `until`. Gates, and the rendered module of every machine step, are checked for the
+whole walk before anything runs.
 """
 
 from __future__ import annotations
@@ -13,19 +13,19 @@ from __future__ import annotations
 import json
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Literal
+from typing import Any, Callable, Iterable, Literal, Protocol
 
 from pydantic import BaseModel
 
 from offboard.errors import OffboardError
-from offboard.runbook.actions import ActionContext, Actions
 from offboard.runbook.journal import Entry, Journal, Journaled, Status, utc_now
 from offboard.runbook.leaks import Sensitive
+from offboard.runbook.modules import Prepared
 from offboard.runbook.texts import RenderedText
 from offboard.runbook.workflow import Gate, Kind, Runbook, Step, Workflow
 
 PENDING = "pending"
-Reason = Literal["person", "failed", "unavailable", "until", "complete", "confirmed", "done"]
+Reason = Literal["person", "failed", "until", "complete", "confirmed", "done"]
 FINE = {"person", "until", "complete", "confirmed", "done"}
 
 
@@ -40,7 +40,6 @@ class StepView(Journaled):
     workflow: str
     does: str | None = None
     action: str | None = None
-    available: bool = True
     blocked_by: list[str] = []
     texts: list[str] = []
 
@@ -91,20 +90,26 @@ class Walk:
     message: str
 
 
+class StepRunner(Protocol):
+    """How machine steps run: `modules.RenderedModules`, or a stand-in in tests."""
+
+    def module(self, workflow: Workflow, step: Step) -> str | None: ...
+
+    def prepare(self, workflow: Workflow, step: Step) -> Prepared: ...
+
+
 class Engine:
     def __init__(
         self,
         runbook: Runbook,
         journal: Journal,
-        actions: Actions,
-        context: ActionContext,
+        runner: StepRunner,
         write_texts: Callable[[Step], list[RenderedText]],
         sensitive: Callable[[], Sensitive],
     ) -> None:
         self.runbook = runbook
         self.journal = journal
-        self.actions = actions
-        self.context = context
+        self.runner = runner
         self.write_texts = write_texts
         self.sensitive = sensitive  # asked each time: a run may provision the stack midway
 
@@ -122,16 +127,14 @@ class Engine:
 
     def view(self, workflow: Workflow, step: Step, entry: Entry | None, done: set[str]) -> StepView:
         journaled = entry.model_dump(include=set(Journaled.model_fields)) if entry else {}
+        if step.kind is Kind.automated and not journaled.get("module"):
+            journaled["module"] = self.runner.module(workflow, step)  # the module that will run it
         return StepView(
             id=step.id, title=step.title, actor=step.actor.value, kind=step.kind.value,
-            status=entry.status if entry else PENDING, workflow=workflow.name, does=step.does,
-            action=step.action, available=self.available(step),
+            status=entry.status if entry else PENDING, workflow=workflow.name, does=step.does, action=step.action,
             blocked_by=[gate.id for gate in self.runbook.closed_gates(step.id, done)],
             texts=[text.template for text in step.texts], **journaled,
         )
-
-    def available(self, step: Step) -> bool:
-        return step.kind is Kind.manual or self.actions.get(step.action) is not None
 
     def run(self, name: str, *, dry_run: bool = False, until: str | None = None) -> Outcome:
         workflow = self.runbook.workflow(name)
@@ -141,6 +144,8 @@ class Engine:
             latest = self.journal.latest()
             walk = self.walk(workflow, latest, until)
             self.check_gates([*walk.steps, *filter(None, [walk.stop])], done_steps(latest))
+            for step in walk.steps:
+                self.runner.prepare(workflow, step)  # refuses the whole walk if one module may not run
             stopped_at = walk.stop.id if walk.stop else None
             if dry_run:
                 return Outcome(workflow=name, reason=walk.reason, message=walk.message, stopped_at=stopped_at,
@@ -190,8 +195,7 @@ class Engine:
             if step.id not in latest:
                 raise OffboardError(f"{step.id} has not run yet: run the {workflow.name} workflow")
             self.check_gates([step], done_steps(latest))
-            if not self.available(step):
-                return Outcome(workflow=workflow.name, reason="unavailable", message=unavailable(step), stopped_at=step.id)
+            self.runner.prepare(workflow, step)
             entry = self.execute(workflow, step)
         if entry.status == "failed":
             outcome = Outcome(workflow=workflow.name, reason="failed", message=failed(step, entry), stopped_at=step.id)
@@ -210,8 +214,6 @@ class Engine:
                 return Walk(to_run, step, "person", f"waiting for {step.actor.value}: {step.title}; confirm {step.id} once it is done")
             elif entry and entry.status == "failed":
                 return Walk(to_run, step, "failed", failed(step, entry))
-            elif not self.available(step):
-                return Walk(to_run, step, "unavailable", unavailable(step))
             else:
                 to_run.append(step)
             if step.id == until:
@@ -230,18 +232,18 @@ class Engine:
             done.add(step.id)
 
     def execute(self, workflow: Workflow, step: Step) -> Entry:
-        action = self.actions.get(step.action)
-        start = utc_now()
-        self.journal.append(entry_of(workflow, step, "started", start=start))
-        figures: dict[str, Any] = {}
-        error = None
+        start, figures, error = utc_now(), {}, None
+        ran_by: dict[str, Any] = {}
         try:
-            figures = dict(action(self.context, **step.args) or {})
-        except Exception as failure:  # noqa: BLE001 - any failure of the action is journaled; a kill is not caught
+            prepared = self.runner.prepare(workflow, step)  # again: the module may have changed since the walk began
+            ran_by = {"module": prepared.module, "sha256": prepared.sha256}
+            self.journal.append(entry_of(workflow, step, "started", start=start, **ran_by))
+            figures = dict(prepared.run() or {})
+        except Exception as failure:  # noqa: BLE001 - any failure of the step is journaled; a kill is not caught
             error = str(failure) if isinstance(failure, OffboardError) else f"{type(failure).__name__}: {failure}"
         sensitive = self.sensitive()
         return self.journal.append(entry_of(
-            workflow, step, "failed" if error else "done", start=start, end=utc_now(),
+            workflow, step, "failed" if error else "done", start=start, end=utc_now(), **ran_by,
             figures=json.loads(sensitive.redact(json.dumps(figures, default=str))),
             error=sensitive.redact(error) if error else None,
         ))
@@ -276,7 +278,3 @@ def gate_view(gate: Gate, done: set[str]) -> GateView:
 
 def failed(step: Step, entry: Entry) -> str:
     return f"{step.id} failed: {entry.error}; retry it once the cause is fixed"
-
-
-def unavailable(step: Step) -> str:
-    return f"{step.id}: action {step.action} is not available yet"

@@ -1,6 +1,7 @@
 """The journal of one stack: append-only JSON lines, the audit trail and the resume point.
 
-A step's state is its last line. Lines are only ever appended, each with one write and an
+A step's state is its last line, except the `rendered` lines: each accepts a new version of
+the step's rendered module (its sha256), and the modules refuse to run any other. Lines are only ever appended, each with one write and an
 fsync. A line that is not JSON at all was torn by a crash (power loss during the write): it is
 skipped when read, the step keeps its previous state and runs again, and the next line starts
 after it, so nothing already written is ever rewritten.
@@ -22,7 +23,8 @@ from offboard.errors import OffboardError
 from offboard.project import Project
 
 JOURNAL_FILE = "journal.jsonl"
-Status = Literal["waiting", "started", "done", "failed"]
+Status = Literal["waiting", "started", "done", "failed", "rendered"]
+RENDERED = "rendered"  # a line that accepts a step's rendered module; it is not the step's state
 Mirror = Callable[[Path], None]
 
 
@@ -40,6 +42,8 @@ class Journaled(BaseModel):
     duration: float | None = None
     figures: dict[str, Any] = {}
     error: str | None = None
+    module: str | None = None  # the rendered module that ran the step (or was accepted), and its sha256
+    sha256: str | None = None
 
 
 class Entry(Journaled):
@@ -61,6 +65,14 @@ class Journal:
         return cls(project.stack_state_dir(stack) / JOURNAL_FILE, mirror)
 
     def entries(self) -> list[Entry]:
+        """What happened to the steps, in order."""
+        return [entry for entry in self.lines() if entry.status != RENDERED]
+
+    def renderings(self) -> dict[str, Entry]:
+        """Each step's last accepted module."""
+        return {entry.step: entry for entry in self.lines() if entry.status == RENDERED}
+
+    def lines(self) -> list[Entry]:
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:

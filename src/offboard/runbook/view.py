@@ -32,11 +32,15 @@ def plan_view(plan: Plan) -> RenderableType:
 
 
 def kind_cell(step: StepView) -> Text:
+    """A person's step, or the action of a machine step and the rendered module that runs it."""
     if step.kind == "manual":
         return Text("manual")
-    if step.available:
-        return Text(step.action)
-    return Text(f"{step.action} (not available yet)", style="red")
+    cell = Text(step.action)
+    if step.module:
+        cell.append(f"\n{step.module}", style="dim")
+    else:
+        cell.append("\nnot rendered yet", style="red")
+    return cell
 
 
 def status_cell(step: StepView, gates: list[str]) -> Text:

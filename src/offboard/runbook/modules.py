@@ -1,0 +1,150 @@
+"""Rendered runbook modules: the code each machine step runs against one customer, readable first.
+
+`render` writes one Python module per machine step of a workflow into
+`.offboard/stacks/<stack>/modules/<workflow>/<step>.py`, from `runbooks/modules/<action>.py.j2`
+with the customer's values spelled out (org id, bucket, deliveries, content stores, database
+URLs with `${VARIABLE}` for passwords, fix-up values). The same inputs give the same bytes.
+Each module's sha256 is journaled when it is first rendered or changes; `RenderedModules` runs
+a machine step only through its module, and only while the file still has that sha256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Literal, Mapping
+
+from offboard.customer import ENV_REFERENCE, Customer, load_customer
+from offboard.errors import OffboardError
+from offboard.infra.outputs import StackOutputs
+from offboard.infra.policies import bucket_name
+from offboard.project import Project
+from offboard.runbook.journal import Entry, Journal, utc_now
+from offboard.runbook.leaks import Sensitive
+from offboard.runbook.rendered import RenderedStep, execute, file_sha256
+from offboard.runbook.workflow import Kind, Step, Workflow, load_runbook
+from offboard.templates import render
+
+MODULES_DIR = "modules"  # under runbooks/ the templates, under a stack's state the rendered modules
+MIN_SECRET_LENGTH = 4  # shorter environment values would be found everywhere
+
+Change = Literal["new", "changed", "unchanged", "edit replaced"]
+
+
+@dataclass(frozen=True)
+class RenderedModule:
+    step: str
+    path: Path
+    sha256: str
+    change: Change
+
+
+def modules_dir(project: Project, stack: str, workflow: str) -> Path:
+    return project.stack_state_dir(stack) / MODULES_DIR / workflow
+
+
+def module_path(project: Project, stack: str, workflow: str, step: str) -> Path:
+    return modules_dir(project, stack, workflow) / f"{step}.py"
+
+
+def shown(project: Project, path: Path) -> str:
+    return str(path.relative_to(project.root)) if path.is_relative_to(project.root) else str(path)
+
+
+def render_modules(project: Project, stack: str, workflow: str, backend: str,
+                   outputs: StackOutputs | None = None) -> list[RenderedModule]:
+    """Write the workflow's modules and journal each new or changed one; nothing is written if
+    any module fails to render or would carry the key or a password."""
+    customer = load_customer(project, stack)
+    steps = [step for step in load_runbook(project, customer, None).workflow(workflow).steps if step.kind is Kind.automated]
+    context = {"customer": customer, "bucket": bucket_name(customer), "backend": backend,
+               "stack_file_sha256": file_sha256(project.stack_file(stack)), "workflow": workflow}
+    secrets = secrets_of(customer, outputs)
+    bodies: list[tuple[Step, bytes]] = []
+    for step in steps:
+        path = module_path(project, stack, workflow, step.id)
+        body = render(project, f"{MODULES_DIR}/{step.action}.py.j2", {**context, "step": step, "module": shown(project, path)})
+        secrets.refuse(body, f"the module of {step.id} (runbooks/{MODULES_DIR}/{step.action}.py.j2)")
+        bodies.append((step, body.encode("utf-8")))
+    journal = Journal.of_stack(project, stack)
+    with journal.lock():
+        accepted = journal.renderings()
+        rendered = [write_module(journal, workflow, step, module_path(project, stack, workflow, step.id), project, body,
+                                 accepted.get(step.id)) for step, body in bodies]
+    for stale in set(modules_dir(project, stack, workflow).glob("*.py")) - {module.path for module in rendered}:
+        stale.unlink()  # a step no longer in the workflow
+    return rendered
+
+
+def write_module(journal: Journal, workflow: str, step: Step, path: Path, project: Project, body: bytes,
+                 accepted: Entry | None) -> RenderedModule:
+    """Write the module unless the file already holds these bytes; journal it when new or changed."""
+    sha256 = hashlib.sha256(body).hexdigest()
+    on_disk = file_sha256(path) if path.is_file() else None
+    if accepted is None:
+        change: Change = "new"
+    elif accepted.sha256 != sha256:
+        change = "changed"
+    else:
+        change = "unchanged" if on_disk in (None, sha256) else "edit replaced"
+    if on_disk != sha256:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+    if change in ("new", "changed"):
+        now = utc_now()
+        journal.append(Entry(step=step.id, workflow=workflow, actor=step.actor.value, kind=step.kind.value, action=step.action,
+                             status="rendered", module=shown(project, path), sha256=sha256, start=now, end=now))
+    return RenderedModule(step.id, path, sha256, change)
+
+
+def secrets_of(customer: Customer, outputs: StackOutputs | None) -> Sensitive:
+    """The key, and the values of the environment variables the customer's database URLs name."""
+    names = {match for side in filter(None, (customer.source, customer.staging, customer.production))
+             for url in side.databases.values() for match in ENV_REFERENCE.findall(url)}
+    passwords = {f"value of ${{{name}}}": os.environ[name] for name in sorted(names)
+                 if len(os.environ.get(name, "")) >= MIN_SECRET_LENGTH}
+    return Sensitive({**Sensitive.of(outputs).values, **passwords})
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A machine step ready to run: what runs it, and that code's sha256 for the journal."""
+
+    module: str | None
+    sha256: str | None
+    run: Callable[[], Mapping[str, Any]]
+
+
+class RenderedModules:
+    """Machine steps run by their rendered modules, and by nothing else."""
+
+    def __init__(self, project: Project, stack: str, backend: str, journal: Journal) -> None:
+        self.project, self.stack, self.backend, self.journal = project, stack, backend, journal
+
+    def module(self, workflow: Workflow, step: Step) -> str | None:
+        path = module_path(self.project, self.stack, workflow.name, step.id)
+        return shown(self.project, path) if path.is_file() else None
+
+    def prepare(self, workflow: Workflow, step: Step) -> Prepared:
+        """The step's module as it was rendered, or one OffboardError saying why it may not run."""
+        path = module_path(self.project, self.stack, workflow.name, step.id)
+        render_again = f"offboard runbook render {self.stack} {workflow.name}"
+        accepted = self.journal.renderings().get(step.id)
+        if accepted is None or not path.is_file():
+            raise OffboardError(f"{step.id} has no rendered module: run `{render_again}`, review "
+                                f"{shown(self.project, path.parent)}, then run again")
+        source = path.read_bytes()
+        sha256 = hashlib.sha256(source).hexdigest()
+        if sha256 != accepted.sha256:
+            raise OffboardError(f"{shown(self.project, path)} changed since it was rendered (sha256 {sha256[:12]}, "
+                                f"rendered {accepted.sha256[:12]}): refused; `{render_again}` replaces it and journals the change")
+        namespace: dict[str, Any] = {"__name__": f"offboard_rendered_{step.id.replace('-', '_')}", "__file__": str(path)}
+        exec(compile(source, str(path), "exec"), namespace)  # the bytes just hashed, not the file read again
+        header: RenderedStep = namespace["STEP"]
+        if (header.stack, header.workflow, header.step, header.backend) != (self.stack, workflow.name, step.id, self.backend):
+            raise OffboardError(f"{shown(self.project, path)} was rendered for {header.stack}/{header.step} on backend "
+                                f"{header.backend}: run `{render_again} --backend {self.backend}`")
+        return Prepared(shown(self.project, path), sha256, lambda: execute(header, namespace["run"], self.project))
+

@@ -1,0 +1,60 @@
+"""What a rendered runbook module imports: its header, and how it runs in either way.
+
+A rendered module (see `offboard.runbook.modules`) holds a `STEP` header and a `run(runtime)`
+that calls one stage with the customer's values. `offboard runbook run` executes it through
+`execute`; `python <module>.py [--dry-run]` runs it by hand through `main`. Both refuse a module
+whose stack file changed since it was rendered: its values would no longer be the customer's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from offboard.errors import OffboardError
+from offboard.project import Project
+from offboard.runtime import Runtime
+
+Run = Callable[[Runtime], Any]
+
+
+@dataclass(frozen=True)
+class RenderedStep:
+    stack: str
+    backend: str
+    workflow: str
+    step: str
+    stack_file_sha256: str  # the stack file the values were rendered from
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def execute(header: RenderedStep, run: Run, project: Project, dry_run: bool = False) -> dict[str, Any]:
+    """Run the module's stage; its figures for the journal (a report's own `figures()` when it has one)."""
+    stack_file = project.stack_file(header.stack)
+    if not stack_file.is_file() or file_sha256(stack_file) != header.stack_file_sha256:
+        raise OffboardError(f"stacks/{stack_file.name} changed since step {header.step} was rendered: "
+                            f"run `offboard runbook render {header.stack} {header.workflow}` and review the modules again")
+    result = run(Runtime(project, header.stack, header.backend, dry_run=dry_run))
+    return dict(result) if isinstance(result, Mapping) else result.figures()
+
+
+def main(header: RenderedStep, run: Run, module_file: str) -> None:
+    """`python <module>.py [--dry-run]`: run the one stage by hand; figures as JSON, or one error line."""
+    parser = argparse.ArgumentParser(description=f"Step {header.step} of the {header.workflow} delivery of stack {header.stack}.")
+    parser.add_argument("--dry-run", action="store_true", help="Say what the step would do; change nothing.")
+    options = parser.parse_args()
+    try:
+        project = Project.find(Path(module_file).resolve().parent)
+        figures = execute(header, run, project, dry_run=options.dry_run)
+    except OffboardError as error:
+        print(f"{header.step}: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
+    print(json.dumps(figures, indent=2, default=str))

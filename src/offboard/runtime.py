@@ -1,0 +1,54 @@
+"""What a stage needs when it runs, besides the customer's values that its caller spells out.
+
+A stage (export, import, fix-up, verify, provision, teardown) is called with the customer's
+values as concrete arguments: org id, bucket, database URLs, content stores. A rendered
+runbook module writes them out for review; a CLI command takes them from the stack file.
+What is not spelled out comes from here when the stage runs: the project's folders, the
+stack's state folder, and the customer's key, read from the stack's state (never written
+into a module). With `dry_run` a stage says what it would do and changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from offboard.customer import Customer, load_customer
+from offboard.errors import OffboardError
+from offboard.infra.outputs import StackOutputs
+from offboard.project import Project
+
+
+@dataclass(frozen=True)
+class Runtime:
+    project: Project
+    stack: str
+    backend: str | None  # where the stack lives: "local" (embedded endpoint), "pulumi", or None: no bucket needed
+    dry_run: bool = False
+
+    @property
+    def state_dir(self) -> Path:
+        return self.project.stack_state_dir(self.stack)
+
+    def customer(self) -> Customer:
+        """The stack file, for what reads it whole: Pulumi provisions from it."""
+        return load_customer(self.project, self.stack)
+
+    def outputs(self, bucket: str) -> StackOutputs:
+        """The stack's outputs with its key; refused unless they name the bucket the caller expects."""
+        from offboard.infra import (
+            stacks,  # the infrastructure loads only when a stage reaches for the key
+        )
+
+        if self.backend is None:
+            raise OffboardError(f"stack {self.stack}: this stage was given no backend, so it cannot reach the bucket")
+        outputs = stacks.outputs(self.project, self.customer(), self.backend)
+        if outputs.bucket != bucket:
+            raise OffboardError(f"stack {self.stack} holds bucket {outputs.bucket}, not {bucket}: render its runbook modules again")
+        return outputs
+
+    def s3(self, bucket: str):
+        """An S3 client with the customer's own key, for its bucket."""
+        from offboard.transfer.session import customer_s3
+
+        return customer_s3(self.outputs(bucket))
