@@ -46,7 +46,7 @@ def teardown(runtime: Runtime, *, bucket: str) -> dict[str, Any]:
     s3 = stacks.admin_s3(runtime.project, customer, runtime.backend)
     if runtime.dry_run:
         return {"dry_run": True, "bucket": bucket, "proof_objects": len(proof_keys(s3, bucket)),
-                "versions_to_delete": count_versions(s3, bucket), "key_to_revoke": outputs.user}
+                "versions_to_delete": count_versions(s3, bucket), "user_and_key_to_remove": outputs.user}
     archive = write_archive(runtime, customer.org_id, s3, outputs)
     emptied = empty_bucket(s3, bucket)
     chosen.destroy(customer)

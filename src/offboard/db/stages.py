@@ -14,17 +14,20 @@ import json
 from pathlib import Path
 from typing import Any, Mapping
 
+from pydantic import ValidationError
+
 from offboard.customer import database_urls
 from offboard.db.catalog import Catalog, load_catalog
 from offboard.db.connect import database_errors, open_engines
 from offboard.db.export import export_org
 from offboard.db.fixup import FixupReport, fixup_target, render_rules
 from offboard.db.load import import_delivery
-from offboard.db.manifest import MANIFEST_FILE
+from offboard.db.manifest import MANIFEST_FILE, Manifest
 from offboard.db.scan import Progress, count_rows
 from offboard.db.verify import VerifyResult, verify_target
 from offboard.delivery import delivery_name, delivery_number, delivery_prefixes, pick
 from offboard.errors import OffboardError
+from offboard.validation import describe
 from offboard.project import Project
 from offboard.runtime import Runtime
 from offboard.transfer.folders import (
@@ -97,6 +100,14 @@ def planned_export(catalog: Catalog, sources: Mapping[str, str], org_id: str, co
     return {"delivery": name, "already_committed": name in committed, "tables": len(tables), "org_rows_at_source": rows}
 
 
+def manifest_in_bucket(s3, bucket: str, delivery: str) -> Manifest:
+    key = prefix(delivery) + MANIFEST_FILE
+    try:
+        return Manifest.model_validate_json(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    except ValidationError as error:
+        raise OffboardError(f"s3://{bucket}/{key}: {describe(error)}") from None
+
+
 def download(runtime: Runtime, *, bucket: str, delivery: str) -> dict[str, Any]:
     """Fetch committed database deliveries from the bucket to the MSP side."""
     if runtime.dry_run:
@@ -121,8 +132,12 @@ def import_(runtime: Runtime, *, org_id: str, target_org_id: str, bucket: str, d
     """Load deliveries (in order) into the target; its fix-up report is void afterwards."""
     urls = target_urls(runtime, target, target_databases)
     if runtime.dry_run:
-        names = pick(committed_in_bucket(runtime.s3(bucket), bucket), delivery, "database", bucket)
-        return {"dry_run": True, "deliveries": names, "target": target, "databases": sorted(urls)}
+        s3 = runtime.s3(bucket)
+        names = pick(committed_in_bucket(s3, bucket), delivery, "database", bucket)
+        manifests = [manifest_in_bucket(s3, bucket, name) for name in names]
+        return {"dry_run": True, "deliveries": names, "target": target, "databases": sorted(urls),
+                "rows": sum(table.rows for manifest in manifests for table in manifest.tables),
+                "deleted": sum(len(table.deleted) for manifest in manifests for table in manifest.tables)}
     names, _ = fetch(runtime, bucket, delivery)
     figures: dict[str, Any] = {"deliveries": names, "rows": 0, "deleted": 0}
     for name in names:

@@ -23,7 +23,7 @@ from offboard.infra.policies import bucket_name
 from offboard.project import Project
 from offboard.runbook.journal import Entry, Journal, utc_now
 from offboard.runbook.leaks import Sensitive
-from offboard.runbook.rendered import RenderedStep, execute, file_sha256
+from offboard.runbook.rendered import RenderedStep, check_stack_file, execute, file_sha256
 from offboard.runbook.workflow import Kind, Step, Workflow, load_runbook
 from offboard.templates import render
 
@@ -146,5 +146,6 @@ class RenderedModules:
         if (header.stack, header.workflow, header.step, header.backend) != (self.stack, workflow.name, step.id, self.backend):
             raise OffboardError(f"{shown(self.project, path)} was rendered for {header.stack}/{header.step} on backend "
                                 f"{header.backend}: run `{render_again} --backend {self.backend}`")
+        check_stack_file(header, self.project)
         return Prepared(shown(self.project, path), sha256, lambda: execute(header, namespace["run"], self.project))
 

@@ -36,12 +36,16 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def execute(header: RenderedStep, run: Run, project: Project, dry_run: bool = False) -> dict[str, Any]:
-    """Run the module's stage; its figures for the journal (a report's own `figures()` when it has one)."""
+def check_stack_file(header: RenderedStep, project: Project) -> None:
     stack_file = project.stack_file(header.stack)
     if not stack_file.is_file() or file_sha256(stack_file) != header.stack_file_sha256:
         raise OffboardError(f"stacks/{stack_file.name} changed since step {header.step} was rendered: "
                             f"run `offboard runbook render {header.stack} {header.workflow}` and review the modules again")
+
+
+def execute(header: RenderedStep, run: Run, project: Project, dry_run: bool = False) -> dict[str, Any]:
+    """Run the module's stage; its figures for the journal (a report's own `figures()` when it has one)."""
+    check_stack_file(header, project)
     result = run(Runtime(project, header.stack, header.backend, dry_run=dry_run))
     return dict(result) if isinstance(result, Mapping) else result.figures()
 

@@ -1,0 +1,246 @@
+"""The rendered runbook modules: one per machine step, the customer's values spelled out, no
+secret in them, byte-identical when rendered again, refused by `run` once edited."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tokenize
+from pathlib import Path
+
+import pytest
+import yaml
+
+from offboard.errors import OffboardError
+from offboard.infra.embedded import EmbeddedBackend
+from offboard.customer import load_customer
+from offboard.runbook import commands
+from offboard.runbook.journal import Journal
+from offboard.runbook.workflow import WORKFLOWS
+from offboard.sample import create_sample
+from offboard.sample.stack import stack_config, write_stack
+from tests.conftest import REPO, remove_stack, run_cli
+from tests.runbook.test_walk import walk
+
+ENV = {"OFFBOARD_BACKEND": "local"}
+PASSWORD = "Db2-pa55word-of-acme"
+
+
+@pytest.fixture
+def sample(tmp_path):
+    return create_sample(tmp_path / "sample", orgs=2)
+
+
+@pytest.fixture
+def two_customers(project, sample):
+    """acme and zenith: two orgs of one sample, each with a complete stack file."""
+    for stack, org in zip(("acme", "zenith"), sample.org_ids):
+        write_stack(project, stack, sample, org)
+    return project
+
+
+def render_all(project, stack: str) -> dict[str, bytes]:
+    """Both workflows' modules: `<workflow>/<step>.py` -> bytes."""
+    modules = {}
+    for workflow in WORKFLOWS:
+        for module in commands.render(project, stack, workflow, backend="local"):
+            modules[f"{workflow}/{module.path.name}"] = module.path.read_bytes()
+    return modules
+
+
+def shape(source: bytes, *values: str) -> list[tuple[int, str]]:
+    """The module's tokens with every string literal blanked, and the customer's own names blanked in comments."""
+    tokens = []
+    for token in tokenize.tokenize(io.BytesIO(source).readline):
+        text = token.string
+        if token.type == tokenize.STRING:
+            text = '"..."'
+        elif token.type == tokenize.COMMENT:
+            for value in values:
+                text = text.replace(value, "...")
+        tokens.append((token.type, text))
+    return tokens
+
+
+def test_two_customers_modules_differ_only_in_their_values(two_customers, sample):
+    acme, zenith = render_all(two_customers, "acme"), render_all(two_customers, "zenith")
+    assert sorted(acme) == sorted(zenith) and len(acme) == 18  # every machine step of both deliveries
+    first, second = sample.org_ids
+    for name in acme:
+        compile(acme[name], name, "exec")
+        assert shape(acme[name], "acme", first) == shape(zenith[name], "zenith", second), name
+        assert acme[name] != zenith[name]
+    export = acme["initial/export-files.py"].decode()
+    assert f'org_id="{first}",' in export and f'bucket="offboard-acme-{first}",' in export
+    assert 'delivery="initial",' in export and f'"FILES": "{sample.sources["FILES"]}",' in export
+    fixup = acme["delta/fix-links.py"].decode()
+    assert '"apps.na.collabserv.com",' in fixup and 'msp_host="connections.msp.example.com",' in fixup
+
+
+def test_a_second_render_is_byte_identical_and_journals_nothing(two_customers):
+    first = render_all(two_customers, "acme")
+    journal = Journal.of_stack(two_customers, "acme")
+    lines = journal.path.read_bytes()
+    assert {entry.status for entry in journal.renderings().values()} == {"rendered"} and len(journal.renderings()) == 18
+    again = [module for workflow in WORKFLOWS for module in commands.render(two_customers, "acme", workflow, backend="local")]
+    assert {module.change for module in again} == {"unchanged"}
+    assert render_all(two_customers, "acme") == first and journal.path.read_bytes() == lines
+
+
+def test_a_changed_stack_file_changes_only_its_values_and_journals_the_new_module(two_customers):
+    before = render_all(two_customers, "acme")
+    path = two_customers.stack_file("acme")
+    document = yaml.safe_load(path.read_text())
+    document["config"]["offboard:fixup"]["mspHost"] = "connections.other-msp.example.com"
+    path.write_text(yaml.safe_dump(document))
+    changed = {module.step: module.change for module in commands.render(two_customers, "acme", "delta", backend="local")}
+    assert changed["fix-links"] == changed["fixup-staging"] == "changed"
+    after = render_all(two_customers, "acme")
+    assert b'msp_host="connections.other-msp.example.com",' in after["delta/fix-links.py"]
+    assert Journal.of_stack(two_customers, "acme").renderings()["fix-links"].sha256 == hashlib.sha256(after["delta/fix-links.py"]).hexdigest()
+    assert before.keys() == after.keys()
+
+
+def test_no_module_holds_the_key_or_a_password(local_project, sample, endpoint_session, monkeypatch):
+    project = local_project
+    config = stack_config(sample, sample.org_ids[0])
+    db2 = "db2+ibm_db://db2inst1:${ACME_DB_PASSWORD}@db2.msp.example.com:50000/"
+    config["offboard:staging"]["databases"] = {name: db2 + name for name in config["offboard:staging"]["databases"]}
+    project.stack_file("acme").write_text(yaml.safe_dump({"config": config}))
+    monkeypatch.setenv("ACME_DB_PASSWORD", PASSWORD)
+    outputs = EmbeddedBackend(project).up(load_customer(project, "acme"))
+    try:
+        modules = render_all(project, "acme")
+        assert b"${ACME_DB_PASSWORD}@db2.msp.example.com" in modules["initial/import-db-staging.py"]
+        for name, body in modules.items():
+            for secret in (outputs.access_key_id, outputs.secret_access_key.get_secret_value(), PASSWORD):
+                assert secret.encode() not in body, name
+
+        # a template with the key pasted into it is refused, and no module is written
+        template = project.runbooks_dir / "modules" / "teardown.py.j2"
+        template.write_text(template.read_text().replace("    return", f"    # {outputs.access_key_id}\n    return"))
+        modules_dir = project.stack_state_dir("acme") / "modules"
+        before = {path: path.read_bytes() for path in modules_dir.rglob("*.py")}
+        with pytest.raises(OffboardError, match=r"^the module of teardown \(runbooks/modules/teardown.py.j2\) contains the access key id: refused"):
+            commands.render(project, "acme", "delta", backend="local")
+        assert {path: path.read_bytes() for path in modules_dir.rglob("*.py")} == before
+    finally:
+        remove_stack(project, "acme", endpoint_session[1])
+
+
+def test_a_module_edited_after_rendering_is_refused_by_run_until_rendered_again(local_project, tmp_path, endpoint_session):
+    project = local_project
+    assert run_cli(project, "sample", "create", str(tmp_path / "sample"), "--stack", "acme", env=ENV).returncode == 0
+    assert run_cli(project, "runbook", "render", "acme", "initial", env=ENV).returncode == 0
+    assert run_cli(project, "runbook", "confirm", "acme", "select-msp", "--by", "Ann", env=ENV).returncode == 0
+    plan = {step["id"]: step for step in json.loads(run_cli(project, "runbook", "plan", "acme", "initial", "--json", env=ENV).stdout)}
+    assert plan["provision"]["module"] == ".offboard/stacks/acme/modules/initial/provision.py"
+    assert plan["verify-staging"]["module"] == ".offboard/stacks/acme/modules/initial/verify-staging.py"
+    assert plan["select-msp"]["module"] is None
+
+    module = project.stack_state_dir("acme") / "modules" / "initial" / "provision.py"
+    module.write_text(module.read_text().replace('region="', 'region="us-east-1" or "'))
+    journal = project.stack_state_dir("acme") / "journal.jsonl"
+    lines = journal.read_bytes()
+    refused = run_cli(project, "runbook", "run", "acme", "initial", env=ENV)
+    assert refused.returncode == 1 and len(refused.stderr.splitlines()) == 1
+    assert refused.stderr.startswith("offboard: .offboard/stacks/acme/modules/initial/provision.py changed since it was "
+                                     "rendered (sha256 ")
+    assert refused.stderr.endswith("refused; `offboard runbook render acme initial` replaces it and journals the change\n")
+    assert journal.read_bytes() == lines and not (project.stack_state_dir("acme") / "outputs.json").exists()
+
+    rendered = run_cli(project, "runbook", "render", "acme", "initial", env=ENV)
+    assert "edit replaced" in rendered.stdout
+    try:
+        ran = run_cli(project, "runbook", "run", "acme", "initial", env=ENV)
+        assert ran.returncode == 0 and "ran provision: done" in ran.stdout, ran.stderr
+        done = Journal.of_stack(project, "acme").latest()["provision"]
+        assert (done.module, done.sha256) == (str(module.relative_to(project.root)), hashlib.sha256(module.read_bytes()).hexdigest())
+
+        project.stack_file("acme").write_text(project.stack_file("acme").read_text() + "# reviewed\n")
+        stale = run_cli(project, "runbook", "retry", "acme", "provision", env=ENV)
+        assert stale.returncode == 1 and stale.stderr == ("offboard: stacks/Pulumi.acme.yaml changed since step provision was "
+                                                          "rendered: run `offboard runbook render acme initial` and review the modules again\n")
+    finally:
+        remove_stack(project, "acme", endpoint_session[1])
+
+
+def test_a_workflow_that_cannot_be_rendered_writes_nothing(project):
+    with pytest.raises(OffboardError, match="stack alpha has no offboard:source setting"):
+        commands.render(project, "alpha", "initial", backend="local")
+    assert not (project.stack_state_dir("alpha") / "modules").exists()
+    assert not Journal.of_stack(project, "alpha").path.exists()
+
+
+def standalone(project, module: Path, *args: str) -> subprocess.CompletedProcess:
+    """`python <module>.py ...` from the project folder, as an operator runs one stage by hand."""
+    env = {key: value for key, value in os.environ.items() if key != "OFFBOARD_PROJECT"}
+    return subprocess.run([sys.executable, str(module.relative_to(project.root)), *args], cwd=project.root, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def dry_run(project, module: Path) -> dict | str:
+    """The figures of a dry run, or its one-line refusal."""
+    result = standalone(project, module, "--dry-run")
+    if result.returncode:
+        assert result.returncode == 1 and len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+        return result.stderr
+    figures = json.loads(result.stdout)
+    assert figures["dry_run"] is True
+    return figures
+
+
+def snapshot(s3, bucket: str, sample_root: Path) -> tuple:
+    """Every object version in the bucket, and every byte of the targets' databases and stores."""
+    versions = [(v["Key"], v["VersionId"], v["ETag"]) for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket)
+                for v in page.get("Versions", [])]
+    targets = {str(path): hashlib.sha256(path.read_bytes()).hexdigest()
+               for target in ("staging", "production") for path in sorted((sample_root / target).rglob("*")) if path.is_file()}
+    return sorted(versions), targets
+
+
+def test_each_module_run_alone_with_dry_run_changes_nothing(local_project, tmp_path, endpoint_session):
+    project, admin = local_project, endpoint_session[1]
+    assert run_cli(project, "sample", "create", str(tmp_path / "sample"), "--stack", "acme", env=ENV).returncode == 0
+    assert run_cli(project, "runbook", "render", "acme", "initial", env=ENV).returncode == 0
+    customer = load_customer(project, "acme")
+    s3, bucket = admin.client("s3", customer.region), f"offboard-acme-{customer.org_id}"
+    modules = project.stack_state_dir("acme") / "modules"
+
+    planned = dry_run(project, modules / "initial" / "provision.py")
+    assert f"s3 bucket {bucket} create" in planned["resources"]
+    assert bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    try:
+        walk(project, "initial")
+        run_cli(project, "sample", "mutate", str(tmp_path / "sample"), "--org", customer.org_id, env=ENV)
+        assert run_cli(project, "runbook", "render", "acme", "delta", env=ENV).returncode == 0
+        journal = (project.stack_state_dir("acme") / "journal.jsonl").read_bytes()
+        before = snapshot(s3, bucket, tmp_path / "sample")
+
+        said = {module.stem: dry_run(project, module) for module in sorted((modules / "delta").glob("*.py"))}
+        assert said["export-delta-files"]["delivery"] == "delta-1" and said["export-delta-files"]["files_to_send"] > 0
+        assert said["export-delta-db"]["delivery"] == "delta-1" and said["export-delta-db"]["org_rows_at_source"] > 0
+        assert said["import-production"]["deliveries"] == ["initial"] and said["import-production"]["rows"] > 0
+        assert said["fixup-staging"]["rows_changed"] >= 0 and said["fix-links"]["dry_run"]
+        assert said["teardown"]["versions_to_delete"] > 0
+        assert "delta-1" in said["download-delta"]  # nothing of delta-1 is in the bucket yet: said in one line
+        assert snapshot(s3, bucket, tmp_path / "sample") == before
+        assert (project.stack_state_dir("acme") / "journal.jsonl").read_bytes() == journal
+        assert not (project.stack_state_dir("acme") / "fixup-staging.json").exists()
+    finally:
+        remove_stack(project, "acme", admin)
+
+
+def test_the_readme_shows_a_module_as_rendered_for_the_example_stack(project):
+    shutil.copy(REPO / "stacks" / "Pulumi.example.yaml", project.stack_file("example"))
+    rendered = {module.step: module.path.read_text() for module in commands.render(project, "example", "initial", backend="pulumi")}
+    readme = (REPO / "README.md").read_text()
+    shown = readme.split("```python\n# import-db-staging")[1].split("```")[0]
+    lines = [line for line in ("# import-db-staging" + shown).splitlines() if "# ..." not in line]
+    module = rendered["import-db-staging"].splitlines()
+    assert [line for line in module if line in lines] == lines  # every line shown is there, in order
