@@ -39,6 +39,9 @@ def test_the_demo_writes_the_report_with_timeline_figures_and_verification(finis
     assert html.count("<rect ") == len(done) and all(f"| {step} |" in markdown for step in done)
     assert "| db-production | equal |" in markdown and "| files-production | equal |" in markdown
     assert "demo (confirmed automatically)" in markdown
+    export = next(entry for entry in journal if entry["step"] == "export-files" and entry["status"] == "done")
+    assert f"| export-files | initial | {export['sha256'][:16]} |" in markdown  # the module that ran it
+    assert "modules rendered into .offboard/stacks/demo/modules/initial" in result.stdout
 
 
 def test_the_demo_would_see_a_row_of_another_org_in_production(finished_demo):

@@ -30,6 +30,7 @@ class Bar:
     end: datetime
     confirmed_by: str | None
     figures: dict
+    module_sha256: str | None  # of the rendered module that ran a machine step
 
     @property
     def seconds(self) -> float:
@@ -44,7 +45,7 @@ def bars(entries: list[Entry]) -> list[Bar]:
         first.setdefault(entry.step, entry)
         if entry.status == "done":
             done[entry.step] = entry
-    return sorted((Bar(step, e.workflow, e.actor, e.kind, first[step].start or e.end, e.end, e.confirmed_by, e.figures)
+    return sorted((Bar(step, e.workflow, e.actor, e.kind, first[step].start or e.end, e.end, e.confirmed_by, e.figures, e.sha256)
                    for step, e in done.items() if e.end), key=lambda bar: bar.start)
 
 

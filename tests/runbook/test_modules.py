@@ -22,10 +22,9 @@ from offboard.customer import load_customer
 from offboard.runbook import commands
 from offboard.runbook.journal import Journal
 from offboard.runbook.workflow import WORKFLOWS
-from offboard.sample import create_sample
+from offboard.sample import create_sample, mutate_org
 from offboard.sample.stack import stack_config, write_stack
 from tests.conftest import REPO, remove_stack, run_cli
-from tests.runbook.test_walk import walk
 
 ENV = {"OFFBOARD_BACKEND": "local"}
 PASSWORD = "Db2-pa55word-of-acme"
@@ -204,6 +203,14 @@ def snapshot(s3, bucket: str, sample_root: Path) -> tuple:
     return sorted(versions), targets
 
 
+def walk(project, workflow: str) -> None:
+    """The workflow to its end in this process (tests/runbook/test_walk.py does it through the CLI)."""
+    commands.render(project, "acme", workflow, backend="local")
+    while (outcome := commands.run(project, "acme", workflow, backend="local")).reason == "person":
+        commands.confirm(project, "acme", outcome.stopped_at, by="Test Operator", backend="local")
+    assert outcome.reason == "complete", outcome.message
+
+
 def test_each_module_run_alone_with_dry_run_changes_nothing(local_project, tmp_path, endpoint_session):
     project, admin = local_project, endpoint_session[1]
     assert run_cli(project, "sample", "create", str(tmp_path / "sample"), "--stack", "acme", env=ENV).returncode == 0
@@ -217,8 +224,8 @@ def test_each_module_run_alone_with_dry_run_changes_nothing(local_project, tmp_p
     assert bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
     try:
         walk(project, "initial")
-        run_cli(project, "sample", "mutate", str(tmp_path / "sample"), "--org", customer.org_id, env=ENV)
-        assert run_cli(project, "runbook", "render", "acme", "delta", env=ENV).returncode == 0
+        mutate_org(tmp_path / "sample", customer.org_id, seed=1)
+        commands.render(project, "acme", "delta", backend="local")
         journal = (project.stack_state_dir("acme") / "journal.jsonl").read_bytes()
         before = snapshot(s3, bucket, tmp_path / "sample")
 

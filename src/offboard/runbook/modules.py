@@ -73,8 +73,8 @@ def render_modules(project: Project, stack: str, workflow: str, backend: str,
         accepted = journal.renderings()
         rendered = [write_module(journal, workflow, step, module_path(project, stack, workflow, step.id), project, body,
                                  accepted.get(step.id)) for step, body in bodies]
-    for stale in set(modules_dir(project, stack, workflow).glob("*.py")) - {module.path for module in rendered}:
-        stale.unlink()  # a step no longer in the workflow
+        for stale in set(modules_dir(project, stack, workflow).glob("*.py")) - {module.path for module in rendered}:
+            stale.unlink()  # a step no longer in the workflow
     return rendered
 
 
@@ -89,9 +89,11 @@ def write_module(journal: Journal, workflow: str, step: Step, path: Path, projec
         change = "changed"
     else:
         change = "unchanged" if on_disk in (None, sha256) else "edit replaced"
-    if on_disk != sha256:
+    if on_disk != sha256:  # written aside and renamed: a module is never half there
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(body)
+        partial = path.with_suffix(".partial")
+        partial.write_bytes(body)
+        partial.replace(path)
     if change in ("new", "changed"):
         now = utc_now()
         journal.append(Entry(step=step.id, workflow=workflow, actor=step.actor.value, kind=step.kind.value, action=step.action,
