@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import tarfile
 
 import pytest
 
@@ -26,7 +27,9 @@ def test_the_demo_moves_one_org_and_passes(finished_demo):
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr
     assert "people's steps are confirmed automatically" in result.stdout
     assert "demo passed" in result.stdout and "WRONG" not in result.stdout
-    assert list((work / "project/.offboard/stacks" / STACK / "archive").glob("*.tar.gz"))
+    [archive] = (work / "project/.offboard/stacks" / STACK / "archive").glob("*.tar.gz")
+    with tarfile.open(archive) as tar:  # the proof keeps the code that ran, beside the journal naming its sha256
+        assert {"local/journal.jsonl", "local/modules/initial/export-files.py", "local/modules/delta/teardown.py"} <= set(tar.getnames())
 
 
 def test_the_demo_writes_the_report_with_timeline_figures_and_verification(finished_demo):

@@ -28,7 +28,7 @@ DONE_FILE = "teardown.json"
 TEARDOWN_STEP = "teardown"  # its step in runbooks/delta.yaml.j2
 # Besides the journal: what the bucket holds as proof, kept in the archive.
 PROOF_SUFFIXES = ("/manifest.json", "runbook/journal.jsonl")
-LOCAL_PROOF = ("journal.jsonl", "fixup-*.json", "verify-*.json")
+LOCAL_PROOF = ("journal.jsonl", "fixup-*.json", "verify-*.json", "modules/*/*.py")  # modules: the code that ran
 KEY_REVOKED_WAIT = 120  # seconds: IAM deletes keys eventually, not at once
 
 
@@ -72,7 +72,7 @@ def write_archive(runtime: Runtime, org_id: str, s3, outputs: StackOutputs) -> P
     with tarfile.open(archive, "w:gz") as tar:
         for pattern in LOCAL_PROOF:
             for path in sorted(state.glob(pattern)):
-                tar.add(path, arcname=f"local/{path.name}")
+                tar.add(path, arcname=f"local/{path.relative_to(state)}")
         for key in proof_keys(s3, outputs.bucket):
             body = s3.get_object(Bucket=outputs.bucket, Key=key)["Body"].read()
             info = tarfile.TarInfo(f"bucket/{key}")
