@@ -94,6 +94,19 @@ def test_locations_read_passwords_from_the_environment_and_paths_from_the_projec
         customer.side("staging")
 
 
+@pytest.mark.parametrize("url", ["db2+ibm_db://db2inst1@db2.cloud.example:50000/FILES?PWD=Sup3rSecret",
+                                 "db2+ibm_db://db2inst1@db2.cloud.example:50000/FILES?password=Sup3rSecret"])
+def test_a_password_given_as_a_url_parameter_is_refused_too(project, url):
+    write_stack(project, "leaky", stack_yaml("3", "Leaky", "eu-central-1", SIDES.replace(
+        "db2+ibm_db://db2inst1:${SOURCE_DB_PASSWORD}@db2.cloud.example:50000/FILES", url)))
+    with pytest.raises(OffboardError, match="the FILES URL holds a password") as refused:
+        load_customer(project, "leaky")
+    assert "Sup3rSecret" not in str(refused.value)
+    write_stack(project, "fine", stack_yaml("3", "Fine", "eu-central-1", SIDES.replace(
+        "db2+ibm_db://db2inst1:${SOURCE_DB_PASSWORD}@db2.cloud.example:50000/FILES", url.replace("Sup3rSecret", "${PW}"))))
+    assert load_customer(project, "fine").source.databases["FILES"].endswith("=${PW}")
+
+
 def test_a_password_written_into_the_stack_file_is_refused_without_showing_it(project):
     write_stack(project, "leaky", stack_yaml("3", "Leaky", "eu-central-1", SIDES.replace("${SOURCE_DB_PASSWORD}", "Sup3rSecret")))
     result = run_cli(project, "stack", "outputs", "leaky", "--backend", "local")

@@ -36,6 +36,7 @@ class Encryption(str, Enum):
 
 
 ENV_REFERENCE = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
+PASSWORD_PARAMETERS = {"password", "passwd", "pwd"}  # a password given as a URL parameter
 
 
 class Side(BaseModel):
@@ -55,10 +56,12 @@ class Side(BaseModel):
     def _no_password(cls, urls: dict[str, str]) -> dict[str, str]:
         for name, url in urls.items():
             try:
-                password = make_url(url).password
+                parsed = make_url(url)
             except ArgumentError:
                 raise ValueError(f"the {name} URL is not a database URL") from None
-            if password and not ENV_REFERENCE.fullmatch(password):
+            parameters = [value for key, value in parsed.query.items() if key.lower() in PASSWORD_PARAMETERS]
+            given = [parsed.password, *(item for value in parameters for item in ([value] if isinstance(value, str) else value))]
+            if any(value and not ENV_REFERENCE.fullmatch(value) for value in given):
                 raise ValueError(f"the {name} URL holds a password: write ${{VARIABLE}} and set that variable instead")
         return urls
 

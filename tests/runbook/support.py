@@ -13,7 +13,7 @@ from offboard.infra.outputs import StackOutputs
 from offboard.project import Project
 from offboard.runbook import commands
 from offboard.errors import OffboardError
-from offboard.runbook.modules import Prepared
+from offboard.runbook.modules import ModuleInfo, Prepared
 from offboard.runbook.workflow import WORKFLOWS, load_runbook
 
 STACK = "alpha"  # a customer of tests/conftest.py's project
@@ -48,14 +48,14 @@ class FakeActions:
     def replace(self, name: str, action) -> None:
         self.actions[name] = action
 
-    def module(self, workflow, step) -> str | None:
-        return f"fake/{step.id}.py" if step.action in self.actions else None
+    def module(self, workflow, step) -> ModuleInfo | None:
+        return ModuleInfo(f"fake/{step.id}.py", None, None) if step.action in self.actions else None
 
     def prepare(self, workflow, step) -> Prepared:
         if step.action not in self.actions:
             raise OffboardError(f"{step.id} has no rendered module")
         action = self.actions[step.action]
-        return Prepared(self.module(workflow, step), None, lambda: action(**step.args))
+        return Prepared(f"fake/{step.id}.py", None, lambda: action(**step.args))
 
 
 class Driver:

@@ -10,7 +10,7 @@ from offboard.errors import OffboardError
 from offboard.runbook.journal import Entry, Journal
 
 from tests.conftest import REPO
-from tests.runbook.support import BUCKET, CUSTOMER_NAME, KEY_ID, ORG_ID, SECRET, Driver, FakeActions
+from tests.runbook.support import BUCKET, CUSTOMER_NAME, KEY_ID, ORG_ID, SECRET, Driver, FakeActions, workflow_actions
 from tests.runbook.test_workflow import DELTA, INITIAL
 
 
@@ -108,16 +108,17 @@ KILLED_RUN = """
 import os, signal, sys
 from pathlib import Path
 sys.path[:0] = [{src!r}, {repo!r}]
-from tests.runbook.support import Driver, FakeActions
+from tests.runbook.support import Driver, FakeActions, workflow_actions
 from offboard.errors import NotProvisioned
 from offboard.project import Project
 
 def not_provisioned():
     raise NotProvisioned("not provisioned")
 
-actions = FakeActions({{"stack.up"}})
+project = Project(root=Path({root!r}), state_dir=Path({state!r}))
+actions = FakeActions(workflow_actions(project))
 actions.replace("stack.up", lambda **args: os.kill(os.getpid(), signal.SIGKILL))
-Driver(Project(root=Path({root!r}), state_dir=Path({state!r})), actions, not_provisioned).run("initial")
+Driver(project, actions, not_provisioned).run("initial")
 """
 
 
@@ -164,17 +165,17 @@ def test_retry_refuses_steps_it_cannot_retry(runbook):
         runbook.retry("provision")
 
 
-def test_a_step_without_its_module_refuses_the_whole_run(runbook, project, fakes):
-    actions = FakeActions({"stack.up"})
-    partial = Driver(project, actions)
-    confirm_through(partial, "initial", "file-transfer-ticket")
-    with pytest.raises(OffboardError, match="export-files has no rendered module"):
-        partial.run("initial")
-    assert "export-files" not in {line["step"] for line in journal_lines(partial)}
-    view = {view.id: view for view in partial.status("initial")}["export-files"]
-    assert (view.status, view.module) == ("pending", None)
-    with pytest.raises(OffboardError, match="export-files has no rendered module"):
-        partial.run("initial", dry_run=True)
+def test_a_step_without_its_module_refuses_the_whole_run(project):
+    partial = Driver(project, FakeActions(workflow_actions(project) - {"files.export"}))
+    partial.confirm("select-msp")
+    lines = partial.journal.read_bytes()
+    for dry_run in (True, False):  # export-files comes later: still nothing runs, not even provision
+        with pytest.raises(OffboardError, match="export-files has no rendered module"):
+            partial.run("initial", dry_run=dry_run)
+    assert partial.journal.read_bytes() == lines
+    view = {view.id: view for view in partial.status("initial")}
+    assert (view["export-files"].status, view["export-files"].module, view["export-files"].refused) == ("pending", None, "not rendered yet")
+    assert (view["provision"].module, view["provision"].refused) == ("fake/provision.py", None)
 
 
 def test_dry_run_changes_nothing(runbook, fakes):

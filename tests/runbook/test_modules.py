@@ -86,7 +86,11 @@ def test_a_second_render_is_byte_identical_and_journals_nothing(two_customers):
     journal = Journal.of_stack(two_customers, "acme")
     lines = journal.path.read_bytes()
     assert {entry.status for entry in journal.renderings().values()} == {"rendered"} and len(journal.renderings()) == 18
+    notes = two_customers.stack_state_dir("acme") / "modules" / "initial" / "review-notes.py"
+    notes.write_text("# the operator's own file: rendering leaves it alone\n")
     again = [module for workflow in WORKFLOWS for module in commands.render(two_customers, "acme", workflow, backend="local")]
+    assert notes.exists()
+    notes.unlink()
     assert {module.change for module in again} == {"unchanged"}
     assert render_all(two_customers, "acme") == first and journal.path.read_bytes() == lines
 
@@ -94,6 +98,8 @@ def test_a_second_render_is_byte_identical_and_journals_nothing(two_customers):
 def test_a_changed_stack_file_changes_only_its_values_and_journals_the_new_module(two_customers):
     before = render_all(two_customers, "acme")
     path = two_customers.stack_file("acme")
+    path.write_text(path.read_text() + "# reviewed by the MSP\n")
+    assert {module.change for module in commands.render(two_customers, "acme", "delta", backend="local")} == {"stack file only"}
     document = yaml.safe_load(path.read_text())
     document["config"]["offboard:fixup"]["mspHost"] = "connections.other-msp.example.com"
     path.write_text(yaml.safe_dump(document))
@@ -142,24 +148,31 @@ def test_a_module_edited_after_rendering_is_refused_by_run_until_rendered_again(
     assert plan["verify-staging"]["module"] == ".offboard/stacks/acme/modules/initial/verify-staging.py"
     assert plan["select-msp"]["module"] is None
 
-    module = project.stack_state_dir("acme") / "modules" / "initial" / "provision.py"
-    module.write_text(module.read_text().replace('region="', 'region="us-east-1" or "'))
+    folder = project.stack_state_dir("acme") / "modules" / "initial"
+    edited = (folder / "verify-staging.py").read_text().replace('target="staging"', 'target="production"')
+    (folder / "verify-staging.py").write_text(edited)  # the last machine step: the run refuses at once all the same
     journal = project.stack_state_dir("acme") / "journal.jsonl"
     lines = journal.read_bytes()
     refused = run_cli(project, "runbook", "run", "acme", "initial", env=ENV)
     assert refused.returncode == 1 and len(refused.stderr.splitlines()) == 1
-    assert refused.stderr.startswith("offboard: .offboard/stacks/acme/modules/initial/provision.py changed since it was "
-                                     "rendered (sha256 ")
+    assert refused.stderr.startswith("offboard: .offboard/stacks/acme/modules/initial/verify-staging.py changed since it "
+                                     "was rendered (sha256 ")
     assert refused.stderr.endswith("refused; `offboard runbook render acme initial` replaces it and journals the change\n")
     assert journal.read_bytes() == lines and not (project.stack_state_dir("acme") / "outputs.json").exists()
+    assert "REFUSED verify-staging: " in run_cli(project, "runbook", "plan", "acme", "initial", env=ENV).stdout
 
     rendered = run_cli(project, "runbook", "render", "acme", "initial", env=ENV)
-    assert "edit replaced" in rendered.stdout
+    assert "edit replaced" in rendered.stdout and (folder / "verify-staging.py.edited").read_text() == edited
+    module = folder / "provision.py"
     try:
-        ran = run_cli(project, "runbook", "run", "acme", "initial", env=ENV)
-        assert ran.returncode == 0 and "ran provision: done" in ran.stdout, ran.stderr
+        by_hand = standalone(project, module)  # the one step, gated and journaled as `runbook run` does
+        assert by_hand.returncode == 0 and json.loads(by_hand.stdout)["bucket"] == "offboard-acme-" + load_customer(project, "acme").org_id
         done = Journal.of_stack(project, "acme").latest()["provision"]
-        assert (done.module, done.sha256) == (str(module.relative_to(project.root)), hashlib.sha256(module.read_bytes()).hexdigest())
+        assert done.status == "done" and (done.module, done.sha256) == (str(module.relative_to(project.root)),
+                                                                         hashlib.sha256(module.read_bytes()).hexdigest())
+        out_of_order = standalone(project, folder / "export-files.py")
+        assert out_of_order.returncode == 1 and out_of_order.stderr.startswith(
+            "export-files: export-files cannot run yet: create-servicenow-user, ")
 
         project.stack_file("acme").write_text(project.stack_file("acme").read_text() + "# reviewed\n")
         stale = run_cli(project, "runbook", "retry", "acme", "provision", env=ENV)
@@ -236,6 +249,9 @@ def test_each_module_run_alone_with_dry_run_changes_nothing(local_project, tmp_p
         assert said["fixup-staging"]["rows_changed"] >= 0 and said["fix-links"]["dry_run"]
         assert said["teardown"]["versions_to_delete"] > 0
         assert "delta-1" in said["download-delta"]  # nothing of delta-1 is in the bucket yet: said in one line
+        for step in ("teardown", "export-delta-files"):
+            by_hand = standalone(project, modules / "delta" / f"{step}.py")  # for real, not a dry run: gated all the same
+            assert by_hand.returncode == 1 and by_hand.stderr.startswith(f"{step}: {step} cannot start: "), by_hand.stderr
         assert snapshot(s3, bucket, tmp_path / "sample") == before
         assert (project.stack_state_dir("acme") / "journal.jsonl").read_bytes() == journal
         assert not (project.stack_state_dir("acme") / "fixup-staging.json").exists()

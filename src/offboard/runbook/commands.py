@@ -70,6 +70,11 @@ def retry(project: Project, stack: str, step: str, *, backend: str,
     return open_engine(project, stack, backend=backend, runner=runner, outputs=outputs).retry(step)
 
 
+def run_step(project: Project, stack: str, step: str, *, backend: str) -> Outcome:
+    """Run one machine step alone, journaled, as `python <module>.py` does."""
+    return open_engine(project, stack, backend=backend).run_step(step)
+
+
 def open_engine(project: Project, stack: str, *, backend: str,
                 runner: StepRunner | None = None, outputs: OutputsLoader | None = None) -> Engine:
     customer = load_customer(project, stack)

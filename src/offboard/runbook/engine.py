@@ -4,8 +4,9 @@ The journal is the state: a step is pending until it has a line, then it is what
 line says. `run` walks the workflow in order: done steps are passed; a machine step that is
 pending, or was interrupted (`started` and no end: a crash, a kill), runs; the walk stops at
 the first person's step not yet done (writing its texts), at a failed step (until `retry`),
-or after `until`. Gates, and the rendered module of every machine step, are checked for the
-whole walk before anything runs.
+or after `until`. Gates are checked for the whole walk, and the rendered module of every
+machine step of the workflow not yet done, before anything runs. `run_step` runs one machine
+step alone (its module run by hand): in order, past its gates, journaled like any other.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pydantic import BaseModel
 from offboard.errors import OffboardError
 from offboard.runbook.journal import Entry, Journal, Journaled, Status, utc_now
 from offboard.runbook.leaks import Sensitive
-from offboard.runbook.modules import Prepared
+from offboard.runbook.modules import ModuleInfo, Prepared
 from offboard.runbook.texts import RenderedText
 from offboard.runbook.workflow import Gate, Kind, Runbook, Step, Workflow
 
@@ -40,6 +41,7 @@ class StepView(Journaled):
     workflow: str
     does: str | None = None
     action: str | None = None
+    refused: str | None = None  # why run would refuse the step's module now (edited, stale, missing)
     blocked_by: list[str] = []
     texts: list[str] = []
 
@@ -93,7 +95,7 @@ class Walk:
 class StepRunner(Protocol):
     """How machine steps run: `modules.RenderedModules`, or a stand-in in tests."""
 
-    def module(self, workflow: Workflow, step: Step) -> str | None: ...
+    def module(self, workflow: Workflow, step: Step) -> ModuleInfo | None: ...
 
     def prepare(self, workflow: Workflow, step: Step) -> Prepared: ...
 
@@ -127,9 +129,12 @@ class Engine:
 
     def view(self, workflow: Workflow, step: Step, entry: Entry | None, done: set[str]) -> StepView:
         journaled = entry.model_dump(include=set(Journaled.model_fields)) if entry else {}
-        if step.kind is Kind.automated and not journaled.get("module"):
-            journaled["module"] = self.runner.module(workflow, step)  # the module that will run it
-        return StepView(
+        refused = None
+        if step.kind is Kind.automated and not (entry and entry.status == "done"):
+            info = self.runner.module(workflow, step)  # the module that will run it
+            journaled.update(module=info.path if info else None, sha256=info.sha256 if info else None)
+            refused = info.refused if info else "not rendered yet"
+        return StepView(refused=refused, 
             id=step.id, title=step.title, actor=step.actor.value, kind=step.kind.value,
             status=entry.status if entry else PENDING, workflow=workflow.name, does=step.does, action=step.action,
             blocked_by=[gate.id for gate in self.runbook.closed_gates(step.id, done)],
@@ -144,8 +149,7 @@ class Engine:
             latest = self.journal.latest()
             walk = self.walk(workflow, latest, until)
             self.check_gates([*walk.steps, *filter(None, [walk.stop])], done_steps(latest))
-            for step in walk.steps:
-                self.runner.prepare(workflow, step)  # refuses the whole walk if one module may not run
+            self.check_modules(workflow, latest)
             stopped_at = walk.stop.id if walk.stop else None
             if dry_run:
                 return Outcome(workflow=name, reason=walk.reason, message=walk.message, stopped_at=stopped_at,
@@ -187,14 +191,27 @@ class Engine:
 
     def retry(self, step_id: str) -> Outcome:
         """Run one machine step again, whatever its last outcome, once it has run at least once."""
+        return self.run_one(step_id, again=True)
+
+    def run_step(self, step_id: str) -> Outcome:
+        """Run one machine step alone, as its module run by hand does: only once every step
+        before it in its workflow is done, and past its gates."""
+        return self.run_one(step_id, again=False)
+
+    def run_one(self, step_id: str, again: bool) -> Outcome:
         workflow, step = self.runbook.find(step_id)
         if step.kind is Kind.manual:
             raise OffboardError(f"{step.id} is done by {step.actor.value}: confirm it when it is done")
         with self.journal.lock():
             latest = self.journal.latest()
-            if step.id not in latest:
+            done = done_steps(latest)
+            if again and step.id not in latest:
                 raise OffboardError(f"{step.id} has not run yet: run the {workflow.name} workflow")
-            self.check_gates([step], done_steps(latest))
+            self.check_gates([step], done)
+            before = [earlier.id for earlier in workflow.steps[:workflow.position(step.id)] if earlier.id not in done]
+            if before:
+                raise OffboardError(f"{step.id} cannot run yet: {', '.join(before)} before it in the {workflow.name} "
+                                    "workflow not done")
             self.runner.prepare(workflow, step)
             entry = self.execute(workflow, step)
         if entry.status == "failed":
@@ -219,6 +236,13 @@ class Engine:
             if step.id == until:
                 return Walk(to_run, None, "until", f"stopped after {until}, as asked")
         return Walk(to_run, None, "complete", f"{workflow.title}: every step is done")
+
+    def check_modules(self, workflow: Workflow, latest: dict[str, Entry]) -> None:
+        """Refuse unless every machine step not yet done has its module, unchanged since rendered."""
+        for step in workflow.steps:
+            entry = latest.get(step.id)
+            if step.kind is Kind.automated and not (entry and entry.status == "done"):
+                self.runner.prepare(workflow, step)
 
     def check_gates(self, steps: Iterable[Step], done: set[str]) -> None:
         """Refuse unless every step's gates hold, counting the steps before it as done."""

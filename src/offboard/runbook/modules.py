@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Literal, Mapping
@@ -30,7 +31,8 @@ from offboard.templates import render
 MODULES_DIR = "modules"  # under runbooks/ the templates, under a stack's state the rendered modules
 MIN_SECRET_LENGTH = 4  # shorter environment values would be found everywhere
 
-Change = Literal["new", "changed", "unchanged", "edit replaced"]
+Change = Literal["new", "changed", "stack file only", "unchanged", "edit replaced"]
+STACK_FILE_LINE = re.compile(rb'stack_file_sha256="[0-9a-f]*"')
 
 
 @dataclass(frozen=True)
@@ -73,32 +75,44 @@ def render_modules(project: Project, stack: str, workflow: str, backend: str,
         accepted = journal.renderings()
         rendered = [write_module(journal, workflow, step, module_path(project, stack, workflow, step.id), project, body,
                                  accepted.get(step.id)) for step, body in bodies]
-        for stale in set(modules_dir(project, stack, workflow).glob("*.py")) - {module.path for module in rendered}:
-            stale.unlink()  # a step no longer in the workflow
+        for gone in {step for step, entry in accepted.items() if entry.workflow == workflow} - {step.id for step, _ in bodies}:
+            module_path(project, stack, workflow, gone).unlink(missing_ok=True)  # its step left the workflow
     return rendered
 
 
 def write_module(journal: Journal, workflow: str, step: Step, path: Path, project: Project, body: bytes,
                  accepted: Entry | None) -> RenderedModule:
-    """Write the module unless the file already holds these bytes; journal it when new or changed."""
+    """Write the module unless the file already holds these bytes, keeping a hand edit it replaces
+    as `<step>.py.edited`; journal it when new or changed."""
     sha256 = hashlib.sha256(body).hexdigest()
-    on_disk = file_sha256(path) if path.is_file() else None
-    if accepted is None:
-        change: Change = "new"
-    elif accepted.sha256 != sha256:
-        change = "changed"
-    else:
-        change = "unchanged" if on_disk in (None, sha256) else "edit replaced"
-    if on_disk != sha256:  # written aside and renamed: a module is never half there
+    on_disk = path.read_bytes() if path.is_file() else None
+    edited = on_disk is not None and accepted is not None and hashlib.sha256(on_disk).hexdigest() != accepted.sha256
+    change = module_change(accepted, sha256, on_disk, body, edited)
+    if edited:
+        path.with_suffix(".py.edited").write_bytes(on_disk)
+    if on_disk != body:  # written aside and renamed: a module is never half there
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial")
         partial.write_bytes(body)
         partial.replace(path)
-    if change in ("new", "changed"):
+    if accepted is None or accepted.sha256 != sha256:
         now = utc_now()
         journal.append(Entry(step=step.id, workflow=workflow, actor=step.actor.value, kind=step.kind.value, action=step.action,
                              status="rendered", module=shown(project, path), sha256=sha256, start=now, end=now))
     return RenderedModule(step.id, path, sha256, change)
+
+
+def module_change(accepted: Entry | None, sha256: str, on_disk: bytes | None, body: bytes, edited: bool) -> Change:
+    """What rendering did to a module, for the operator reviewing it."""
+    if accepted is None:
+        return "new"
+    if edited:
+        return "edit replaced"
+    if accepted.sha256 == sha256:
+        return "unchanged"
+    if on_disk is not None and STACK_FILE_LINE.sub(b"", on_disk) == STACK_FILE_LINE.sub(b"", body):
+        return "stack file only"  # the stack file changed, none of this module's values did
+    return "changed"
 
 
 def secrets_of(customer: Customer, outputs: StackOutputs | None) -> Sensitive:
@@ -108,6 +122,15 @@ def secrets_of(customer: Customer, outputs: StackOutputs | None) -> Sensitive:
     passwords = {f"value of ${{{name}}}": os.environ[name] for name in sorted(names)
                  if len(os.environ.get(name, "")) >= MIN_SECRET_LENGTH}
     return Sensitive({**Sensitive.of(outputs).values, **passwords})
+
+
+@dataclass(frozen=True)
+class ModuleInfo:
+    """A step's rendered module as plan and status show it."""
+
+    path: str
+    sha256: str | None  # as accepted when rendered
+    refused: str | None  # why run would refuse it now, if it would
 
 
 @dataclass(frozen=True)
@@ -125,9 +148,17 @@ class RenderedModules:
     def __init__(self, project: Project, stack: str, backend: str, journal: Journal) -> None:
         self.project, self.stack, self.backend, self.journal = project, stack, backend, journal
 
-    def module(self, workflow: Workflow, step: Step) -> str | None:
+    def module(self, workflow: Workflow, step: Step) -> ModuleInfo | None:
         path = module_path(self.project, self.stack, workflow.name, step.id)
-        return shown(self.project, path) if path.is_file() else None
+        if not path.is_file():
+            return None
+        accepted = self.journal.renderings().get(step.id)
+        try:
+            self.prepare(workflow, step)
+            refused = None
+        except OffboardError as error:
+            refused = str(error)
+        return ModuleInfo(shown(self.project, path), accepted.sha256 if accepted else None, refused)
 
     def prepare(self, workflow: Workflow, step: Step) -> Prepared:
         """The step's module as it was rendered, or one OffboardError saying why it may not run."""

@@ -1,9 +1,11 @@
-"""What a rendered runbook module imports: its header, and how it runs in either way.
+"""What a rendered runbook module imports: its header, and how it runs.
 
 A rendered module (see `offboard.runbook.modules`) holds a `STEP` header and a `run(runtime)`
-that calls one stage with the customer's values. `offboard runbook run` executes it through
-`execute`; `python <module>.py [--dry-run]` runs it by hand through `main`. Both refuse a module
-whose stack file changed since it was rendered: its values would no longer be the customer's.
+that calls one stage with the customer's values. The runbook engine executes it through
+`execute`. Run by hand, `python <module>.py` asks the engine to run that one step (so it is
+gated, checked against its rendering and journaled like any other), and `--dry-run` executes
+the stage read-only here. Every way refuses a module whose stack file changed since it was
+rendered: its values would no longer be the customer's.
 """
 
 from __future__ import annotations
@@ -51,13 +53,24 @@ def execute(header: RenderedStep, run: Run, project: Project, dry_run: bool = Fa
 
 
 def main(header: RenderedStep, run: Run, module_file: str) -> None:
-    """`python <module>.py [--dry-run]`: run the one stage by hand; figures as JSON, or one error line."""
-    parser = argparse.ArgumentParser(description=f"Step {header.step} of the {header.workflow} delivery of stack {header.stack}.")
+    """`python <module>.py [--dry-run]`: the one step by hand; its figures as JSON, or one error line."""
+    from offboard.runbook import commands  # the engine, which in turn loads this module
+
+    parser = argparse.ArgumentParser(description=f"Step {header.step} of the {header.workflow} delivery of stack "
+                                                 f"{header.stack}, run alone and journaled.")
     parser.add_argument("--dry-run", action="store_true", help="Say what the step would do; change nothing.")
     options = parser.parse_args()
     try:
         project = Project.find(Path(module_file).resolve().parent)
-        figures = execute(header, run, project, dry_run=options.dry_run)
+        if options.dry_run:
+            figures = execute(header, run, project, dry_run=True)
+        else:
+            outcome = commands.run_step(project, header.stack, header.step, backend=header.backend)
+            for warning in outcome.warnings:
+                print(f"{header.step}: warning: {warning}", file=sys.stderr)
+            if not outcome.ok:
+                raise OffboardError(outcome.message)
+            figures = outcome.entries[-1].figures
     except OffboardError as error:
         print(f"{header.step}: {error}", file=sys.stderr)
         raise SystemExit(1) from None

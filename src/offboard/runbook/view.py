@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Sequence
 
 from rich.console import Group, RenderableType
@@ -26,20 +27,25 @@ def steps_table(steps: Sequence[StepView], title: str | None = None) -> Table:
 
 
 def plan_view(plan: Plan) -> RenderableType:
-    """The open gates first, then the steps."""
+    """The open gates and the modules run would refuse first, then the steps, then where the modules are."""
     gates = [gate_line(gate) for gate in plan.gates if not gate.satisfied]
-    return Group(*gates, steps_table(plan.steps, title=plan.title))
+    refused = [Text.assemble(("REFUSED ", "bold red"), f"{step.id}: {step.refused}") for step in plan.steps if step.module and step.refused]
+    folders = sorted({str(PurePath(step.module).parent) for step in plan.steps if step.module})
+    where = [Text(f"modules in {', '.join(folders)}", style="dim")] if folders else []
+    return Group(*gates, *refused, steps_table(plan.steps, title=plan.title), *where)
 
 
 def kind_cell(step: StepView) -> Text:
-    """A person's step, or the action of a machine step and the rendered module that runs it."""
+    """A person's step, or the action of a machine step and the file of the module that runs it."""
     if step.kind == "manual":
         return Text("manual")
     cell = Text(step.action)
-    if step.module:
-        cell.append(f"\n{step.module}", style="dim")
-    else:
+    if not step.module:
         cell.append("\nnot rendered yet", style="red")
+    elif step.refused:
+        cell.append(f"\n{PurePath(step.module).name} (refused)", style="red")
+    else:
+        cell.append(f"\n{PurePath(step.module).name}", style="dim")
     return cell
 
 
