@@ -70,14 +70,14 @@ def test_the_runbook_through_the_cli_stops_at_people_and_at_a_failed_step(local_
     project = local_project
     env = {"OFFBOARD_BACKEND": "local"}
     assert run_cli(project, "sample", "create", str(tmp_path / "sample"), "--stack", "gamma", env=env).returncode == 0
-    first = run_cli(project, "runbook", "run", "gamma", "initial", env=env)
-    assert first.returncode == 0 and "confirm select-msp once it is done" in " ".join(first.stdout.split())
-    confirmed = run_cli(project, "runbook", "confirm", "gamma", "select-msp", "--by", "Jane Customer", env=env)
-    assert confirmed.returncode == 0 and "select-msp confirmed by Jane Customer" in confirmed.stdout
     unrendered = run_cli(project, "runbook", "run", "gamma", "initial", env=env)
     assert unrendered.returncode == 1 and unrendered.stderr.startswith("offboard: provision has no rendered module: run "
                                                                        "`offboard runbook render gamma initial`")
     assert run_cli(project, "runbook", "render", "gamma", "initial", env=env).returncode == 0
+    first = run_cli(project, "runbook", "run", "gamma", "initial", env=env)
+    assert first.returncode == 0 and "confirm select-msp once it is done" in " ".join(first.stdout.split())
+    confirmed = run_cli(project, "runbook", "confirm", "gamma", "select-msp", "--by", "Jane Customer", env=env)
+    assert confirmed.returncode == 0 and "select-msp confirmed by Jane Customer" in confirmed.stdout
     provisioned = run_cli(project, "runbook", "run", "gamma", "initial", env=env)
     assert provisioned.returncode == 0, provisioned.stderr
     assert "ran provision: done" in provisioned.stdout
