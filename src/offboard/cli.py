@@ -361,8 +361,9 @@ def files_verify(stack: Stack, target: Target, backend: Backend = "pulumi",
     """Prove the target's stores hold exactly the org's files: missing, extra, different."""
     runtime, customer, bucket = stage_of(stack, backend)
     with terminal_progress("verify", out) as progress:
-        report = files_stages.verify(runtime, org_id=customer.org_id, bucket=bucket, target=target,
-                                     target_stores=customer.side(target).content_stores, progress=progress)
+        report = files_stages.verify(runtime, org_id=customer.org_id, target_org_id=customer.target_org(), bucket=bucket,
+                                     target=target, target_stores=customer.side(target).content_stores,
+                                     target_databases=customer.side(target).databases, progress=progress)
     if as_json:
         print(json.dumps(report.to_json(), indent=2))
     else:

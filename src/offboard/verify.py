@@ -31,7 +31,8 @@ class Verification:
 
 def verify_target(runtime: Runtime, *, org_id: str, target_org_id: str, bucket: str, target: str,
                   target_stores: Mapping[str, str], target_databases: Mapping[str, str]) -> Verification:
-    files = files_stages.verify(runtime, org_id=org_id, bucket=bucket, target=target, target_stores=target_stores)
+    files = files_stages.verify(runtime, org_id=org_id, target_org_id=target_org_id, bucket=bucket, target=target,
+                                target_stores=target_stores, target_databases=target_databases)
     rows = db_stages.verify(runtime, org_id=org_id, target_org_id=target_org_id, target=target, target_databases=target_databases)
     return Verification(target, files, rows)
 

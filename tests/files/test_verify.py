@@ -9,7 +9,7 @@ import pytest
 from rich.console import Console
 
 from offboard.files.deliveries import committed_manifests
-from offboard.files.verify import report_table, verify_files
+from offboard.files.verify import ORG_ROWS, WHOLE_STORE, report_table, verify_files
 from tests.files.conftest import MTIME_NS, write
 
 
@@ -45,6 +45,21 @@ def test_missing_extra_and_different_files_are_reported(targets, imported):
     console.print(report_table(report))
     shown = console.export_text()
     assert "not equal" in shown and "files/stray.txt" in shown and "files/b.txt (sha256)" in shown
+
+
+def test_in_a_store_shared_with_other_orgs_only_the_orgs_own_files_can_be_extra(targets, imported):
+    write(targets["files"], "other-org/theirs.txt", b"another org's file")
+    write(targets["files"], "stray.txt", b"a row of the org points here; no delivery has it")
+    assert verify_files(targets, imported).extra == ["files/other-org/theirs.txt", "files/stray.txt"]
+    assert verify_files(targets, imported).scope == WHOLE_STORE
+
+    report = verify_files(targets, imported, owned=[("files", "stray.txt"), ("files", "a.txt"), ("files", "gone.txt")])
+    assert report.scope == ORG_ROWS and report.extra == ["files/stray.txt"] and not report.missing
+    assert verify_files(targets, imported, owned=[]).ok
+    (targets["files"] / "a.txt").unlink()
+    write(targets["files"], "b.txt", b"B.TXT")
+    shared = verify_files(targets, imported, owned=[])
+    assert shared.missing == ["files/a.txt"] and shared.different == {"files/b.txt": ["sha256"]}
 
 
 def test_a_file_name_is_never_read_as_markup(targets, imported):

@@ -36,6 +36,10 @@ def test_both_deliveries_run_to_the_end_and_the_secret_never_shows(local_project
     project = local_project
     assert run_cli(project, "sample", "create", str(tmp_path / "sample"), "--stack", "acme", env=ENV).returncode == 0
     sample = SampleLayout.load(tmp_path / "sample")
+    for target in ("staging", "production"):  # the MSP's stores are shared: another org's file is there already
+        theirs = sample.root / target / "content" / "files" / "another-org" / "theirs.bin"
+        theirs.parent.mkdir(parents=True)
+        theirs.write_bytes(b"not acme's")
 
     initial = walk(project, "initial")
     assert initial == ["provision", "export-files", "export-db", "download", "import-files-staging",
@@ -59,7 +63,9 @@ def test_both_deliveries_run_to_the_end_and_the_secret_never_shows(local_project
     assert {entry["status"] for entry in entries if entry["kind"] == "manual"} <= {"waiting", "done"}
     assert_every_machine_step_ran_its_rendered_module(project, entries, initial + delta)
     assert json.loads((state / "verify-db-production.json").read_text())["ok"]
-    assert json.loads((state / "verify-files-production.json").read_text())["ok"]
+    files_proof = json.loads((state / "verify-files-production.json").read_text())
+    assert files_proof["ok"] and files_proof["scope"] == "files the org's rows point at" and not files_proof["extra"]
+    assert (sample.root / "production" / "content" / "files" / "another-org" / "theirs.bin").read_bytes() == b"not acme's"
     fleet = {row["stack"]: row for row in json.loads(run_cli(project, "fleet", "--json").stdout)}
     assert fleet["acme"]["status"] == "complete"
 

@@ -57,11 +57,14 @@ def import_(runtime: Runtime, *, org_id: str, bucket: str, delivery: str, target
             "deleted": sum(r.deleted for r in results)}
 
 
-def verify(runtime: Runtime, *, org_id: str, bucket: str, target: str, target_stores: Mapping[str, str],
-           checksum: bool = True, progress: Progress | None = None) -> VerifyReport:
-    """The target's stores against every committed delivery; the report is kept as proof unless dry."""
+def verify(runtime: Runtime, *, org_id: str, target_org_id: str, bucket: str, target: str, target_stores: Mapping[str, str],
+           target_databases: Mapping[str, str], checksum: bool = True, progress: Progress | None = None) -> VerifyReport:
+    """The target's stores against every committed delivery, extra files counted among those the
+    org's rows in the target point at (the stores are shared); the report is kept as proof unless dry."""
+    root = runtime.project.root
     manifests = committed_manifests(runtime.s3(bucket), bucket, org_id)
-    report = verify_files(content_roots(target_stores, runtime.project.root), manifests, checksum=checksum, progress=progress)
+    owned = list(org_content(catalog(runtime.project), database_urls(target_databases, root), target_org_id))
+    report = verify_files(content_roots(target_stores, root), manifests, owned=owned, checksum=checksum, progress=progress)
     if not runtime.dry_run:
         (runtime.state_dir / f"verify-files-{target}.json").write_text(json.dumps(report.to_json(), indent=2), encoding="utf-8")
     return report

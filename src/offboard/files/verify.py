@@ -1,7 +1,10 @@
 """Verify: the target's files against the cumulative manifests: missing, extra, different.
 
-The report is `ok` only when the target holds exactly the org's files. `report_table` is the
-short view for a terminal, `VerifyReport.to_json` the machine-readable one.
+The report is `ok` only when the target holds exactly the org's files. A target store is
+usually shared by every org of the MSP's Connections, so `owned` (the files the org's own
+rows in the target point at) scopes what counts as extra; without it the whole store is the
+org's. `report_table` is the short view for a terminal, `VerifyReport.to_json` the
+machine-readable one.
 """
 
 from __future__ import annotations
@@ -17,7 +20,10 @@ from rich.text import Text
 from offboard.files.hashing import sha256_file
 from offboard.files.manifest import FileEntry, Manifest, cumulative
 from offboard.files.progress import Progress, Silent
-from offboard.files.selection import StoreFolders, StoreRoots
+from offboard.files.selection import Selection, StoreFolders, StoreRoots, file_name
+
+WHOLE_STORE = "whole store"  # every file under the target's roots is the org's
+ORG_ROWS = "files the org's rows point at"  # the target's stores are shared with other orgs
 
 
 @dataclass(frozen=True)
@@ -25,6 +31,7 @@ class VerifyReport:
     deliveries: list[str]
     expected: int
     checksum: bool
+    scope: str = WHOLE_STORE  # what may count as extra
     missing: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
     different: dict[str, list[str]] = field(default_factory=dict)  # name -> what differs
@@ -36,7 +43,7 @@ class VerifyReport:
     def to_json(self) -> dict:
         return {
             "ok": self.ok, "deliveries": self.deliveries, "expected": self.expected, "checksum": self.checksum,
-            "missing": self.missing, "extra": self.extra, "different": self.different,
+            "scope": self.scope, "missing": self.missing, "extra": self.extra, "different": self.different,
         }
 
 
@@ -54,6 +61,13 @@ def walk(store: str, root: str) -> Iterator[tuple[str, os.stat_result]]:
                     yield name, entry.stat(follow_symlinks=False)
 
 
+def lstat(path: str) -> os.stat_result | None:
+    try:
+        return os.lstat(path)
+    except FileNotFoundError:
+        return None
+
+
 def differences(path: str, info: os.stat_result, entry: FileEntry, checksum: bool) -> list[str]:
     if not stat.S_ISREG(info.st_mode):
         return ["not a regular file"]
@@ -63,16 +77,20 @@ def differences(path: str, info: os.stat_result, entry: FileEntry, checksum: boo
     return found
 
 
-def verify_files(roots: StoreRoots, manifests: Sequence[Manifest], *, checksum: bool = True,
-                 progress: Progress | None = None) -> VerifyReport:
+def verify_files(roots: StoreRoots, manifests: Sequence[Manifest], *, owned: Selection | None = None,
+                 checksum: bool = True, progress: Progress | None = None) -> VerifyReport:
     """Compare the target roots with the org's files after `manifests` (committed, in order)."""
     expected = cumulative(manifests)
     folders = StoreFolders(roots)
     paths = {name: folders.path(name) for name in expected}
-    present = {name: info for store, root in sorted(folders.roots.items()) for name, info in walk(store, root)}
+    if owned is None:
+        present = {name: info for store, root in sorted(folders.roots.items()) for name, info in walk(store, root)}
+    else:  # only the org's names are looked at: other orgs' files are neither read nor reported
+        names = set(expected).union(file_name(store, relative) for store, relative in owned)
+        present = {name: info for name in names if (info := lstat(paths.get(name) or folders.path(name)))}
     progress = progress or Silent()
     progress.start(sum(entry.size for entry in expected.values()) if checksum else 0, len(expected))
-    report = VerifyReport([m.delivery for m in manifests], len(expected), checksum)
+    report = VerifyReport([m.delivery for m in manifests], len(expected), checksum, WHOLE_STORE if owned is None else ORG_ROWS)
     for name, entry in sorted(expected.items()):
         info = present.get(name)
         if info is None:
@@ -86,7 +104,8 @@ def verify_files(roots: StoreRoots, manifests: Sequence[Manifest], *, checksum: 
 
 def report_table(report: VerifyReport, examples: int = 3) -> Table:
     verdict = "[green]ok[/green]" if report.ok else "[red]not equal[/red]"
-    table = Table(title=f"Files after {', '.join(report.deliveries) or 'no delivery'}: {verdict}")
+    table = Table(title=f"Files after {', '.join(report.deliveries) or 'no delivery'}: {verdict}",
+                  caption=f"extra: among {report.scope}")
     table.add_column("check")
     table.add_column("files", justify="right")
     table.add_column("examples", overflow="fold")
