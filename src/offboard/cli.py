@@ -185,7 +185,7 @@ def runbook_render(stack: Stack, workflow: Workflow, backend: Backend = "pulumi"
     modules = runbook.render(project, stack, workflow, backend=backend)
     table = Table("step", "module", "sha256", "change", title=f"{workflow} modules of stack {stack}")
     for module in modules:
-        style = "yellow" if module.change in ("changed", "stack file only", "edit replaced") else ""
+        style = "yellow" if module.change in ("changed", "inputs only", "edit replaced") else ""
         table.add_row(module.step, shown(project, module.path), module.sha256[:16], Text(module.change, style=style))
     out.print(table)
     out.print("review them (diff them against another stack's), then `offboard runbook run` runs exactly these")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from offboard.errors import OffboardError
+from offboard.errors import NotProvisioned, OffboardError
 from offboard.infra.embedded import EmbeddedBackend
 from offboard.customer import load_customer
 from offboard.runbook import commands
@@ -99,7 +99,7 @@ def test_a_changed_stack_file_changes_only_its_values_and_journals_the_new_modul
     before = render_all(two_customers, "acme")
     path = two_customers.stack_file("acme")
     path.write_text(path.read_text() + "# reviewed by the MSP\n")
-    assert {module.change for module in commands.render(two_customers, "acme", "delta", backend="local")} == {"stack file only"}
+    assert {module.change for module in commands.render(two_customers, "acme", "delta", backend="local")} == {"inputs only"}
     document = yaml.safe_load(path.read_text())
     document["config"]["offboard:fixup"]["mspHost"] = "connections.other-msp.example.com"
     path.write_text(yaml.safe_dump(document))
@@ -267,3 +267,22 @@ def test_the_readme_shows_a_module_as_rendered_for_the_example_stack(project):
     lines = [line for line in ("# import-db-staging" + shown).splitlines() if "# ..." not in line]
     module = rendered["import-db-staging"].splitlines()
     assert [line for line in module if line in lines] == lines  # every line shown is there, in order
+
+
+def test_a_catalog_changed_after_rendering_refuses_every_module_until_rendered_again(two_customers):
+    render_all(two_customers, "acme")
+    catalog = two_customers.runbooks_dir / "catalog" / "connections.yaml"
+    catalog.write_text(catalog.read_text() + "# one more table, some day\n")
+
+    def not_provisioned():
+        raise NotProvisioned("not provisioned")
+
+    plan = commands.plan(two_customers, "acme", "initial", backend="local", outputs=not_provisioned)
+    refused = {step.id: step.refused for step in plan.steps if step.kind == "automated"}
+    assert all(reason.startswith("runbooks/catalog/connections.yaml changed since step ") for reason in refused.values())
+    with pytest.raises(OffboardError, match="runbooks/catalog/connections.yaml changed since step provision was rendered"):
+        commands.run(two_customers, "acme", "initial", backend="local", outputs=not_provisioned)
+
+    assert {module.change for module in commands.render(two_customers, "acme", "initial", backend="local")} == {"inputs only"}
+    plan = commands.plan(two_customers, "acme", "initial", backend="local", outputs=not_provisioned)
+    assert not [step.refused for step in plan.steps if step.refused]

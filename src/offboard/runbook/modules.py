@@ -24,15 +24,15 @@ from offboard.infra.policies import bucket_name
 from offboard.project import Project
 from offboard.runbook.journal import Entry, Journal, utc_now
 from offboard.runbook.leaks import Sensitive
-from offboard.runbook.rendered import RenderedStep, check_stack_file, execute, file_sha256
+from offboard.runbook.rendered import RenderedStep, check_inputs, execute, file_sha256
 from offboard.runbook.workflow import Kind, Step, Workflow, load_runbook
 from offboard.templates import render
 
 MODULES_DIR = "modules"  # under runbooks/ the templates, under a stack's state the rendered modules
 MIN_SECRET_LENGTH = 4  # shorter environment values would be found everywhere
 
-Change = Literal["new", "changed", "stack file only", "unchanged", "edit replaced"]
-STACK_FILE_LINE = re.compile(rb'stack_file_sha256="[0-9a-f]*"')
+Change = Literal["new", "changed", "inputs only", "unchanged", "edit replaced"]
+INPUT_LINE = re.compile(rb'^ +"[^"\n]+": "[0-9a-f]{64}",$', re.MULTILINE)  # a line of `rendered_from`
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,8 @@ def render_modules(project: Project, stack: str, workflow: str, backend: str,
     any module fails to render or would carry the key or a password."""
     customer = load_customer(project, stack)
     steps = [step for step in load_runbook(project, customer, None).workflow(workflow).steps if step.kind is Kind.automated]
-    context = {"customer": customer, "bucket": bucket_name(customer), "backend": backend,
-               "stack_file_sha256": file_sha256(project.stack_file(stack)), "workflow": workflow}
+    context = {"customer": customer, "bucket": bucket_name(customer), "backend": backend, "workflow": workflow,
+               "rendered_from": {shown(project, path): file_sha256(path) for path in inputs(project, stack)}}
     secrets = secrets_of(customer, outputs)
     bodies: list[tuple[Step, bytes]] = []
     for step in steps:
@@ -78,6 +78,15 @@ def render_modules(project: Project, stack: str, workflow: str, backend: str,
         for gone in {step for step, entry in accepted.items() if entry.workflow == workflow} - {step.id for step, _ in bodies}:
             module_path(project, stack, workflow, gone).unlink(missing_ok=True)  # its step left the workflow
     return rendered
+
+
+def inputs(project: Project, stack: str) -> list[Path]:
+    """What a module's values come from, and what its stage reads besides: a change to any of
+    them after rendering and the module is refused until rendered and reviewed again."""
+    from offboard.db.fixup import RULES_TEMPLATE  # the databases' code loads only when modules are rendered
+    from offboard.db.stages import CATALOG
+
+    return [project.stack_file(stack), project.runbooks_dir / CATALOG, project.runbooks_dir / RULES_TEMPLATE]
 
 
 def write_module(journal: Journal, workflow: str, step: Step, path: Path, project: Project, body: bytes,
@@ -110,8 +119,8 @@ def module_change(accepted: Entry | None, sha256: str, on_disk: bytes | None, bo
         return "edit replaced"
     if accepted.sha256 == sha256:
         return "unchanged"
-    if on_disk is not None and STACK_FILE_LINE.sub(b"", on_disk) == STACK_FILE_LINE.sub(b"", body):
-        return "stack file only"  # the stack file changed, none of this module's values did
+    if on_disk is not None and INPUT_LINE.sub(b"", on_disk) == INPUT_LINE.sub(b"", body):
+        return "inputs only"  # a file it was rendered from changed, none of this module's values did
     return "changed"
 
 
@@ -179,6 +188,6 @@ class RenderedModules:
         if (header.stack, header.workflow, header.step, header.backend) != (self.stack, workflow.name, step.id, self.backend):
             raise OffboardError(f"{shown(self.project, path)} was rendered for {header.stack}/{header.step} on backend "
                                 f"{header.backend}: run `{render_again} --backend {self.backend}`")
-        check_stack_file(header, self.project)
+        check_inputs(header, self.project)
         return Prepared(shown(self.project, path), sha256, lambda: execute(header, namespace["run"], self.project))
 

@@ -5,7 +5,7 @@ that calls one stage with the customer's values. The runbook engine executes it 
 `execute`. Run by hand, `python <module>.py` asks the engine to run that one step (so it is
 gated, checked against its rendering and journaled like any other), and `--dry-run` executes
 the stage read-only here. Every way refuses a module whose stack file changed since it was
-rendered: its values would no longer be the customer's.
+rendered (or whose catalog or fix-up rules did): it would no longer run what was reviewed.
 """
 
 from __future__ import annotations
@@ -31,23 +31,25 @@ class RenderedStep:
     backend: str
     workflow: str
     step: str
-    stack_file_sha256: str  # the stack file the values were rendered from
+    rendered_from: dict[str, str]  # project file -> sha256: the stack file, and what the stage reads besides
 
 
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def check_stack_file(header: RenderedStep, project: Project) -> None:
-    stack_file = project.stack_file(header.stack)
-    if not stack_file.is_file() or file_sha256(stack_file) != header.stack_file_sha256:
-        raise OffboardError(f"stacks/{stack_file.name} changed since step {header.step} was rendered: "
-                            f"run `offboard runbook render {header.stack} {header.workflow}` and review the modules again")
+def check_inputs(header: RenderedStep, project: Project) -> None:
+    """Refuse once a file the module was rendered from, or its stage reads, changed since."""
+    for name, sha256 in header.rendered_from.items():
+        path = project.root / name
+        if not path.is_file() or file_sha256(path) != sha256:
+            raise OffboardError(f"{name} changed since step {header.step} was rendered: "
+                                f"run `offboard runbook render {header.stack} {header.workflow}` and review the modules again")
 
 
 def execute(header: RenderedStep, run: Run, project: Project, dry_run: bool = False) -> dict[str, Any]:
     """Run the module's stage; its figures for the journal (a report's own `figures()` when it has one)."""
-    check_stack_file(header, project)
+    check_inputs(header, project)
     result = run(Runtime(project, header.stack, header.backend, dry_run=dry_run))
     return dict(result) if isinstance(result, Mapping) else result.figures()
 
