@@ -7,9 +7,12 @@ beside them unless OFFBOARD_STATE_DIR points elsewhere.
 
 from __future__ import annotations
 
+import fcntl
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from offboard.errors import OffboardError
 
@@ -60,3 +63,18 @@ def write_private(path: Path, text: str) -> Path:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
     return path
+
+
+@contextmanager
+def held(lock_file: Path, busy: str) -> Iterator[None]:
+    """Hold an exclusive lock on `lock_file`, or raise `busy` at once; the OS frees it if we die."""
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_file, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OffboardError(f"{busy} (lock {handle.name})") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -10,13 +10,18 @@ into a module). With `dry_run` a stage says what it would do and changes nothing
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable, TypeVar
 
 from offboard.customer import Customer, load_customer
 from offboard.errors import OffboardError
 from offboard.infra.outputs import StackOutputs
-from offboard.project import Project
+from offboard.project import Project, held
+
+Result = TypeVar("Result")
+STAGES_LOCK = "stages.lock"
 
 
 @dataclass(frozen=True)
@@ -52,3 +57,18 @@ class Runtime:
         from offboard.transfer.session import customer_s3
 
         return customer_s3(self.outputs(bucket))
+
+
+def one_at_a_time(stage: Callable[..., Result]) -> Callable[..., Result]:
+    """For a stage that changes the bucket, the stack's work folders or a target: while it runs,
+    no other such stage of the same stack may (two exports of one delivery would write the same
+    archives and chunks). A dry run changes nothing and takes no lock."""
+
+    @functools.wraps(stage)
+    def locked(runtime: Runtime, **values: Any) -> Result:
+        if runtime.dry_run:
+            return stage(runtime, **values)
+        with held(runtime.state_dir / STAGES_LOCK, f"another offboard command is changing stack {runtime.stack}; try again when it ends"):
+            return stage(runtime, **values)
+
+    return locked

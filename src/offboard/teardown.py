@@ -22,7 +22,7 @@ from offboard.files.hashing import sha256_file
 from offboard.infra import stacks
 from offboard.infra.outputs import StackOutputs
 from offboard.infra.probe import key_refused
-from offboard.runtime import Runtime
+from offboard.runtime import Runtime, one_at_a_time
 
 DONE_FILE = "teardown.json"
 TEARDOWN_STEP = "teardown"  # its step in runbooks/delta.yaml.j2
@@ -32,6 +32,7 @@ LOCAL_PROOF = ("journal.jsonl", "fixup-*.json", "verify-*.json", "modules/*/*.py
 KEY_REVOKED_WAIT = 120  # seconds: IAM deletes keys eventually, not at once
 
 
+@one_at_a_time
 def teardown(runtime: Runtime, *, bucket: str) -> dict[str, Any]:
     """Archive, empty, destroy, prove; run again after it finished, it does nothing."""
     previous = finished(runtime)

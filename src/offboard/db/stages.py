@@ -29,7 +29,7 @@ from offboard.delivery import delivery_name, delivery_number, delivery_prefixes,
 from offboard.errors import OffboardError
 from offboard.validation import describe
 from offboard.project import Project
-from offboard.runtime import Runtime
+from offboard.runtime import Runtime, one_at_a_time
 from offboard.transfer.folders import (
     Moved,
     download_folder,
@@ -70,6 +70,7 @@ def committed_in_bucket(s3, bucket: str) -> list[str]:
     return [name for name in delivery_prefixes(s3, bucket) if MANIFEST_FILE in objects_under(s3, bucket, prefix(name))]
 
 
+@one_at_a_time
 def export(runtime: Runtime, *, org_id: str, bucket: str, delivery: str, source_databases: Mapping[str, str],
            progress: Progress | None = None) -> dict[str, Any]:
     """Export the org's rows (`initial`, or `delta` against what the bucket already holds) and send them."""
@@ -108,6 +109,7 @@ def manifest_in_bucket(s3, bucket: str, delivery: str) -> Manifest:
         raise OffboardError(f"s3://{bucket}/{key}: {describe(error)}") from None
 
 
+@one_at_a_time
 def download(runtime: Runtime, *, bucket: str, delivery: str) -> dict[str, Any]:
     """Fetch committed database deliveries from the bucket to the MSP side."""
     if runtime.dry_run:
@@ -127,6 +129,7 @@ def fetch(runtime: Runtime, bucket: str, delivery: str) -> tuple[list[str], list
     return names, moved
 
 
+@one_at_a_time
 def import_(runtime: Runtime, *, org_id: str, target_org_id: str, bucket: str, delivery: str, target: str,
             target_databases: Mapping[str, str], progress: Progress | None = None) -> dict[str, Any]:
     """Load deliveries (in order) into the target; its fix-up report is void afterwards."""
@@ -149,6 +152,7 @@ def import_(runtime: Runtime, *, org_id: str, target_org_id: str, bucket: str, d
     return figures
 
 
+@one_at_a_time
 def fixup(runtime: Runtime, *, org_id: str, target_org_id: str, target: str, target_databases: Mapping[str, str],
           cloud_hosts: list[str], msp_host: str, user_mapping: str, progress: Progress | None = None) -> FixupReport:
     """Rewrite the external references of the org's rows in the target; the report is saved unless dry."""

@@ -21,9 +21,10 @@ from offboard.files.export import export_files, plan_export
 from offboard.files.importer import import_files
 from offboard.files.progress import Progress
 from offboard.files.verify import VerifyReport, verify_files
-from offboard.runtime import Runtime
+from offboard.runtime import Runtime, one_at_a_time
 
 
+@one_at_a_time
 def export(runtime: Runtime, *, org_id: str, bucket: str, delivery: str, source_databases: Mapping[str, str],
            source_stores: Mapping[str, str], checksum: bool = False, progress: Progress | None = None) -> dict[str, Any]:
     """Send the org's added and changed files (all of them for `initial`) and record deletions."""
@@ -41,6 +42,7 @@ def export(runtime: Runtime, *, org_id: str, bucket: str, delivery: str, source_
             "archives_sent": result.archives_sent, "archives_resumed": result.archives_resumed, "bytes_sent": result.bytes_sent}
 
 
+@one_at_a_time
 def import_(runtime: Runtime, *, org_id: str, bucket: str, delivery: str, target_stores: Mapping[str, str],
             progress: Progress | None = None) -> dict[str, Any]:
     """Land committed deliveries, in order, under the target's content stores."""

@@ -15,7 +15,7 @@ from offboard.infra.automation import PulumiBackend
 from offboard.infra.embedded import EmbeddedBackend
 from offboard.infra.outputs import StackOutputs
 from offboard.project import Project, write_private
-from offboard.runtime import Runtime
+from offboard.runtime import Runtime, one_at_a_time
 from offboard.templates import render
 from offboard.transfer.session import RETRIES
 
@@ -35,6 +35,7 @@ def up(project: Project, customer: Customer, backend_name: str) -> StackOutputs:
     return backend(project, backend_name).up(customer)
 
 
+@one_at_a_time
 def provision(runtime: Runtime, *, bucket: str, region: str) -> dict[str, Any]:
     """The runbook's provision step. The backend reads the stack file itself, so the file must
     still give the bucket and region the caller expects; a dry run previews the changes."""

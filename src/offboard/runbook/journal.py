@@ -9,18 +9,16 @@ after it, so nothing already written is ever rewritten.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, Literal
+from typing import Any, Callable, ContextManager, Literal
 
 from pydantic import BaseModel, ValidationError
 
 from offboard.errors import OffboardError
-from offboard.project import Project
+from offboard.project import Project, held
 
 JOURNAL_FILE = "journal.jsonl"
 Status = Literal["waiting", "started", "done", "failed", "rendered"]
@@ -109,19 +107,9 @@ class Journal:
             os.close(fd)
         return entry
 
-    @contextmanager
-    def lock(self) -> Iterator[None]:
-        """One command at a time changes a stack's runbook; the OS frees the lock if we die."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_suffix(".lock"), "a") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise OffboardError(f"another runbook command is working on this stack (lock {handle.name})") from None
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+    def lock(self) -> ContextManager[None]:
+        """One command at a time changes a stack's runbook."""
+        return held(self.path.with_suffix(".lock"), "another runbook command is working on this stack")
 
     def mirror(self) -> str | None:
         """Copy the journal where the mirror puts it; best effort: a failure is returned, not raised."""
