@@ -113,3 +113,12 @@ def test_a_password_written_into_the_stack_file_is_refused_without_showing_it(pr
     assert result.returncode == 1
     assert "offboard:source.databases: the FILES URL holds a password" in result.stderr
     assert "Sup3rSecret" not in result.stderr + result.stdout
+
+
+def test_a_second_stack_for_the_same_org_is_refused_before_anything_is_made(project):
+    write_stack(project, "alpha-again", stack_yaml("20011111", "Alpha again", "eu-central-1"))
+    for command in (["stack", "up", "alpha-again"], ["runbook", "render", "alpha", "initial"]):
+        result = run_cli(project, *command, "--backend", "local")
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.startswith("offboard: stacks/Pulumi.alpha") and "is for org 20011111 too: one stack per org" in result.stderr
+    assert not project.state_dir.exists()

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from offboard.customer import Customer, load_customer
+from offboard.customer import Customer, load_customer, require_own_org
 from offboard.db import stages as db_stages
 from offboard.demo import run_demo
 from offboard.errors import OffboardError
@@ -65,7 +65,8 @@ def customer_and_backend(stack: str, backend_name: str):
 @stack_app.command("up")
 def stack_up(stack: Stack, backend: Backend = "pulumi") -> None:
     """Create or update the customer's bucket, group, user and key."""
-    _, customer, chosen = customer_and_backend(stack, backend)
+    project, customer, chosen = customer_and_backend(stack, backend)
+    require_own_org(project, customer)
     outputs = chosen.up(customer)
     out.print(f"stack {stack} is up: bucket {outputs.bucket}, key {outputs.access_key_id} ({chosen.name})")
 

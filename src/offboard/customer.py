@@ -192,3 +192,18 @@ def customer_from_config(config: dict[str, Any], stack: str, shown: str) -> Cust
         return Customer.model_validate({"stack": stack, **config})
     except ValidationError as error:
         raise OffboardError(f"{shown}: {describe(error)}") from None
+
+
+def require_own_org(project: Project, customer: Customer) -> None:
+    """Refuse a second stack for the same org: it would be provisioned, exported and imported
+    twice. Stack files that cannot be read are passed over here (`offboard fleet` shows them)."""
+    for stack in project.stack_names():
+        if stack == customer.stack:
+            continue
+        try:
+            config = (yaml.safe_load(project.stack_file(stack).read_text(encoding="utf-8")) or {}).get("config") or {}
+        except (OSError, yaml.YAMLError, AttributeError):
+            continue
+        if isinstance(config, dict) and str(config.get(f"{NAMESPACE}:orgId")) == customer.org_id:
+            raise OffboardError(f"stacks/Pulumi.{stack}.yaml is for org {customer.org_id} too: one stack per org, "
+                                "or the org is moved twice")

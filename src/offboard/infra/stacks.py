@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 import boto3
 
-from offboard.customer import Customer
+from offboard.customer import Customer, require_own_org
 from offboard.errors import OffboardError
 from offboard.infra import endpoint as local_endpoint
 from offboard.infra import policies
@@ -32,6 +32,7 @@ def backend(project: Project, name: str, on_output: Callable[[str], None] | None
 
 
 def up(project: Project, customer: Customer, backend_name: str) -> StackOutputs:
+    require_own_org(project, customer)
     return backend(project, backend_name).up(customer)
 
 

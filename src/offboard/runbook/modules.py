@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Literal, Mapping
 
-from offboard.customer import ENV_REFERENCE, Customer, load_customer
+from offboard.customer import ENV_REFERENCE, Customer, load_customer, require_own_org
 from offboard.errors import OffboardError
 from offboard.infra.outputs import StackOutputs
 from offboard.infra.policies import bucket_name
@@ -60,6 +60,7 @@ def render_modules(project: Project, stack: str, workflow: str, backend: str,
     """Write the workflow's modules and journal each new or changed one; nothing is written if
     any module fails to render or would carry the key or a password."""
     customer = load_customer(project, stack)
+    require_own_org(project, customer)
     steps = [step for step in load_runbook(project, customer, None).workflow(workflow).steps if step.kind is Kind.automated]
     context = {"customer": customer, "bucket": bucket_name(customer), "backend": backend, "workflow": workflow,
                "rendered_from": {shown(project, path): file_sha256(path) for path in inputs(project, stack)}}
