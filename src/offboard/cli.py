@@ -15,6 +15,7 @@ from rich.text import Text
 
 from offboard.customer import Customer, load_customer, require_own_org
 from offboard.db import stages as db_stages
+from offboard.db.progress import terminal_rows
 from offboard.demo import run_demo
 from offboard.errors import OffboardError
 from offboard.files import stages as files_stages
@@ -274,8 +275,9 @@ Target = Annotated[str, typer.Option("--target", help="staging or production.")]
 def db_export(stack: Stack, delivery: Annotated[str, typer.Option(help="initial or delta.")], backend: Backend = "pulumi") -> None:
     """Export the org's rows of every Connections database into the customer's bucket."""
     runtime, customer, bucket = stage_of(stack, backend)
-    figures = db_stages.export(runtime, org_id=customer.org_id, bucket=bucket, delivery=delivery,
-                               source_databases=customer.side("source").databases)
+    with terminal_rows("export", out) as progress:
+        figures = db_stages.export(runtime, org_id=customer.org_id, bucket=bucket, delivery=delivery,
+                                   source_databases=customer.side("source").databases, progress=progress)
     out.print(f"database delivery {figures['delivery']} in the bucket: {figures['tables']} tables, "
               f"{figures['rows']} rows, {figures['deleted']} deletions; {figures['files_sent']} files sent")
 
@@ -285,8 +287,10 @@ def db_import(stack: Stack, target: Target, backend: Backend = "pulumi",
               delivery: Annotated[str, typer.Option(help="initial, delta (the newest), delta-N, or all.")] = "initial") -> None:
     """Load committed deliveries from the bucket into the target, each table all or nothing."""
     runtime, customer, bucket = stage_of(stack, backend)
-    figures = db_stages.import_(runtime, org_id=customer.org_id, target_org_id=customer.target_org(), bucket=bucket,
-                                delivery=delivery, target=target, target_databases=customer.side(target).databases)
+    with terminal_rows(f"import into {target}", out) as progress:
+        figures = db_stages.import_(runtime, org_id=customer.org_id, target_org_id=customer.target_org(), bucket=bucket,
+                                    delivery=delivery, target=target, target_databases=customer.side(target).databases,
+                                    progress=progress)
     out.print(f"imported {', '.join(figures['deliveries'])} into {target}: {figures['rows']} rows, {figures['deleted']} deleted")
 
 
@@ -296,9 +300,10 @@ def db_fixup(stack: Stack, target: Target,
     """Rewrite cloud hosts, the org id and user ids in the org's rows of the target."""
     runtime, customer, _ = stage_of(stack, None, dry_run)  # the fix-up never reaches the bucket
     settings = customer.fixup_settings()
-    report = db_stages.fixup(runtime, org_id=customer.org_id, target_org_id=customer.target_org(), target=target,
-                             target_databases=customer.side(target).databases, cloud_hosts=settings.cloud_hosts,
-                             msp_host=settings.msp_host, user_mapping=str(settings.user_mapping))
+    with terminal_rows(f"fix-up of {target}", out) as progress:
+        report = db_stages.fixup(runtime, org_id=customer.org_id, target_org_id=customer.target_org(), target=target,
+                                 target_databases=customer.side(target).databases, cloud_hosts=settings.cloud_hosts,
+                                 msp_host=settings.msp_host, user_mapping=str(settings.user_mapping), progress=progress)
     table = Table("table", "column", "rows", "hosts", "users", "orgs", title=f"fix-up of {target}{' (dry run)' if dry_run else ''}")
     for fixed in report.tables:
         for column in fixed.columns:
@@ -314,8 +319,9 @@ def db_verify(stack: Stack, target: Target,
               as_json: Annotated[bool, typer.Option("--json", help="The result as JSON.")] = False) -> None:
     """Prove the target holds exactly the org's rows: counts and checksums per table."""
     runtime, customer, _ = stage_of(stack, None)  # reads the last import and the target, never the bucket
-    result = db_stages.verify(runtime, org_id=customer.org_id, target_org_id=customer.target_org(), target=target,
-                              target_databases=customer.side(target).databases)
+    with terminal_rows(f"verify {target}", out) as progress:
+        result = db_stages.verify(runtime, org_id=customer.org_id, target_org_id=customer.target_org(), target=target,
+                                  target_databases=customer.side(target).databases, progress=progress)
     if as_json:
         print(json.dumps(dataclasses.asdict(result), indent=2, default=str))
     else:
