@@ -74,6 +74,15 @@ def customers(project):
     return {stack: load_customer(project, stack) for stack in CUSTOMERS}
 
 
+@pytest.fixture
+def provisioned(local_project, customers, endpoint_session):
+    """Both customers up on the session's endpoint; their outputs by stack. Emptied and destroyed afterwards."""
+    outputs = {stack: EmbeddedBackend(local_project).up(customer) for stack, customer in customers.items()}
+    yield outputs
+    for stack in customers:
+        remove_stack(local_project, stack, endpoint_session[1])
+
+
 def remove_stack(project: Project, stack: str, endpoint) -> None:
     """Empty the stack's bucket with the admin key (as teardown does) and destroy it, for the next test."""
     customer = load_customer(project, stack)

@@ -10,22 +10,11 @@ import pytest
 from offboard.files.export import export_files
 from offboard.files.importer import import_files
 from offboard.files.settings import MiB, TransferSettings
-from offboard.infra.embedded import EmbeddedBackend
 from offboard.transfer.session import customer_s3
-from tests.conftest import remove_stack
 
 # Small bounds so a few files make several archives; 5 MiB is S3's smallest part.
 SMALL = TransferSettings(archive_bytes=64 * 1024, archive_files=4, part_bytes=5 * MiB, parts_in_flight=4, archives_in_flight=2)
 MTIME_NS = 1_600_000_000_123_456_789
-
-
-@pytest.fixture
-def provisioned(local_project, customers, endpoint_session):
-    """Both customers up; their outputs by stack. Emptied and destroyed afterwards."""
-    outputs = {stack: EmbeddedBackend(local_project).up(customer) for stack, customer in customers.items()}
-    yield outputs
-    for stack in customers:
-        remove_stack(local_project, stack, endpoint_session[1])
 
 
 class Transfer:

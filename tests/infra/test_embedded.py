@@ -11,7 +11,7 @@ from offboard.transfer.session import customer_s3
 
 
 def test_a_key_works_in_its_own_bucket(provisioned):
-    _, outputs = provisioned
+    outputs = provisioned
     a = outputs["alpha"]
     s3 = customer_s3(a)
     s3.put_object(Bucket=a.bucket, Key="initial/hello.txt", Body=b"hello")
@@ -24,7 +24,7 @@ def test_a_key_works_in_its_own_bucket(provisioned):
 
 
 def test_a_key_can_upload_in_parts(provisioned):
-    _, outputs = provisioned
+    outputs = provisioned
     a = outputs["alpha"]
     s3 = customer_s3(a)
     upload = s3.create_multipart_upload(Bucket=a.bucket, Key="initial/big.tar")
@@ -36,20 +36,20 @@ def test_a_key_can_upload_in_parts(provisioned):
     assert s3.head_object(Bucket=a.bucket, Key="initial/big.tar")["ContentLength"] == 10 * 1024 * 1024
 
 
-def test_up_again_converges_and_keeps_the_key(provisioned, customers):
-    backend, outputs = provisioned
+def test_up_again_converges_and_keeps_the_key(provisioned, customers, local_project):
+    backend, outputs = EmbeddedBackend(local_project), provisioned
     again = backend.up(customers["alpha"])
     assert again == outputs["alpha"]
     assert [row[2] for row in backend.preview(customers["alpha"])] == ["exists"] * 4
 
 
-def test_outputs_come_from_the_stack_state(provisioned, customers):
-    backend, outputs = provisioned
+def test_outputs_come_from_the_stack_state(provisioned, customers, local_project):
+    backend, outputs = EmbeddedBackend(local_project), provisioned
     assert backend.outputs(customers["beta"]) == outputs["beta"]
 
 
-def test_destroy_refuses_a_bucket_that_still_holds_objects(provisioned, customers):
-    backend, outputs = provisioned
+def test_destroy_refuses_a_bucket_that_still_holds_objects(provisioned, customers, local_project):
+    backend, outputs = EmbeddedBackend(local_project), provisioned
     customer_s3(outputs["alpha"]).put_object(Bucket=outputs["alpha"].bucket, Key="kept", Body=b"k")
     with pytest.raises(OffboardError, match="still holds objects"):
         backend.destroy(customers["alpha"])

@@ -7,7 +7,7 @@ from offboard.transfer.session import customer_s3
 
 
 def test_a_key_works_in_its_bucket_and_is_refused_everywhere_else(provisioned):
-    _, outputs = provisioned
+    outputs = provisioned
     a, b = outputs["alpha"], outputs["beta"]
     customer_s3(b).put_object(Bucket=b.bucket, Key="offboard-probe/probe.txt", Body=b"beta's")
     checks = {check.action: check for check in key_checks(a, b.bucket)}
@@ -24,7 +24,7 @@ def test_a_key_works_in_its_bucket_and_is_refused_everywhere_else(provisioned):
 
 
 def test_a_key_with_too_many_rights_is_caught(provisioned, endpoint_session):
-    _, outputs = provisioned
+    outputs = provisioned
     a, b = outputs["alpha"], outputs["beta"]
     too_broad = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
     iam = endpoint_session[1].client("iam")
