@@ -29,7 +29,8 @@ def test_a_stage_that_changes_the_stack_waits_for_no_one_but_refuses_a_second(pr
 def test_a_second_export_of_the_stack_is_refused_in_one_line(project, tmp_path):
     assert run_cli(project, "sample", "create", str(tmp_path / "sample"), "--stack", "gamma").returncode == 0
     with held(project.stack_state_dir("gamma") / STAGES_LOCK, "busy"):
-        for command in (["files", "export", "gamma", "--delivery", "initial", "--backend", "local"],
+        for command in (["stack", "up", "gamma", "--backend", "local"], ["stack", "destroy", "gamma", "--backend", "local"],
+                        ["files", "export", "gamma", "--delivery", "initial", "--backend", "local"],
                         ["db", "export", "gamma", "--delivery", "initial", "--backend", "local"],
                         ["db", "fixup", "gamma", "--target", "staging"]):
             result = run_cli(project, *command)

@@ -68,7 +68,8 @@ def stack_up(stack: Stack, backend: Backend = "pulumi") -> None:
     """Create or update the customer's bucket, group, user and key."""
     project, customer, chosen = customer_and_backend(stack, backend)
     require_own_org(project, customer)
-    outputs = chosen.up(customer)
+    with Runtime(project, stack, backend).changing():
+        outputs = chosen.up(customer)
     out.print(f"stack {stack} is up: bucket {outputs.bucket}, key {outputs.access_key_id} ({chosen.name})")
 
 
@@ -104,8 +105,9 @@ def stack_outputs(
 @stack_app.command("destroy")
 def stack_destroy(stack: Stack, backend: Backend = "pulumi") -> None:
     """Remove the customer's resources (the bucket must be empty: teardown empties it)."""
-    _, customer, chosen = customer_and_backend(stack, backend)
-    chosen.destroy(customer)
+    project, customer, chosen = customer_and_backend(stack, backend)
+    with Runtime(project, stack, backend).changing():
+        chosen.destroy(customer)
     out.print(f"stack {stack} destroyed ({chosen.name})")
 
 

@@ -13,7 +13,7 @@ import re
 from enum import Enum
 from pathlib import Path
 from typing import Any, Mapping
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -36,7 +36,7 @@ class Encryption(str, Enum):
 
 
 ENV_REFERENCE = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
-PASSWORD_PARAMETERS = {"password", "passwd", "pwd"}  # a password given as a URL parameter
+PASSWORD_SETTING = re.compile(r"(?:pwd|passwd|password)\s*=\s*([^;&]*)", re.IGNORECASE)
 
 
 class Side(BaseModel):
@@ -56,11 +56,11 @@ class Side(BaseModel):
     def _no_password(cls, urls: dict[str, str]) -> dict[str, str]:
         for name, url in urls.items():
             try:
-                parsed = make_url(url)
+                password = make_url(url).password
             except ArgumentError:
                 raise ValueError(f"the {name} URL is not a database URL") from None
-            parameters = [value for key, value in parsed.query.items() if key.lower() in PASSWORD_PARAMETERS]
-            given = [parsed.password, *(item for value in parameters for item in ([value] if isinstance(value, str) else value))]
+            # the user part, or `PWD=`/`password=` anywhere: a parameter, a DB2 connection-string part
+            given = [password, *(match[1] for match in PASSWORD_SETTING.finditer(unquote(url)))]
             if any(value and not ENV_REFERENCE.fullmatch(value) for value in given):
                 raise ValueError(f"the {name} URL holds a password: write ${{VARIABLE}} and set that variable instead")
         return urls
@@ -96,6 +96,13 @@ class Customer(BaseModel):
     staging: Side | None = Field(None, alias="offboard:staging")
     production: Side | None = Field(None, alias="offboard:production")
     fixup: Fixup | None = Field(None, alias="offboard:fixup")
+
+    @field_validator("org_id", "target_org_id", mode="before")
+    @classmethod
+    def _quoted(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            raise ValueError(f'write it in quotes ("{value}"): an org id is text, and YAML reads a bare number as a number')
+        return value
 
     @field_validator("stack")
     @classmethod

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, ContextManager, TypeVar
 
 from offboard.customer import Customer, load_customer
 from offboard.errors import OffboardError
@@ -52,6 +52,10 @@ class Runtime:
             raise OffboardError(f"stack {self.stack} holds bucket {outputs.bucket}, not {bucket}: render its runbook modules again")
         return outputs
 
+    def changing(self) -> ContextManager[None]:
+        """Held while something changes the stack: its bucket, its work folders or a target."""
+        return held(self.state_dir / STAGES_LOCK, f"another offboard command is changing stack {self.stack}; try again when it ends")
+
     def s3(self, bucket: str):
         """An S3 client with the customer's own key, for its bucket."""
         from offboard.transfer.session import customer_s3
@@ -68,7 +72,7 @@ def one_at_a_time(stage: Callable[..., Result]) -> Callable[..., Result]:
     def locked(runtime: Runtime, **values: Any) -> Result:
         if runtime.dry_run:
             return stage(runtime, **values)
-        with held(runtime.state_dir / STAGES_LOCK, f"another offboard command is changing stack {runtime.stack}; try again when it ends"):
+        with runtime.changing():
             return stage(runtime, **values)
 
     return locked

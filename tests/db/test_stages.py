@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 
 from offboard.infra.outputs import StackOutputs
 from offboard.sample import SampleLayout
@@ -88,3 +89,21 @@ def test_a_delivery_not_in_the_bucket_is_one_line(acme):
     assert refused.stderr == "offboard: database delivery delta-3 is not committed in bucket offboard-acme-" + \
         refused.stderr.split("offboard-acme-")[1]
     assert "(committed: none)" in refused.stderr
+
+
+def test_an_org_without_a_row_at_the_source_is_refused_and_nothing_reaches_the_bucket(local_project, tmp_path, endpoint_session):
+    project = local_project
+    assert run_cli(project, "sample", "create", str(tmp_path / "sample"), "--stack", "typo", env=ENV).returncode == 0
+    document = yaml.safe_load(project.stack_file("typo").read_text())
+    document["config"]["offboard:orgId"] = "99999999"  # an org id mistyped: none of the source's orgs
+    project.stack_file("typo").write_text(yaml.safe_dump(document))
+    assert run_cli(project, "stack", "up", "typo", env=ENV).returncode == 0
+    try:
+        result = run_cli(project, "db", "export", "typo", "--delivery", "initial", env=ENV)
+        assert result.returncode == 1 and result.stderr == ("offboard: org 99999999 has no rows in the source databases: "
+                                                            "check offboard:orgId; nothing was exported\n")
+        assert not (project.stack_state_dir("typo") / "db-export" / "initial").exists()
+        outputs = StackOutputs.load(project.stack_state_dir("typo"))
+        assert "Contents" not in customer_s3(outputs).list_objects_v2(Bucket=outputs.bucket)
+    finally:
+        remove_stack(project, "typo", endpoint_session[1])

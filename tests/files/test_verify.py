@@ -62,6 +62,17 @@ def test_in_a_store_shared_with_other_orgs_only_the_orgs_own_files_can_be_extra(
     assert shared.missing == ["files/a.txt"] and shared.different == {"files/b.txt": ["sha256"]}
 
 
+def test_in_a_shared_store_a_file_a_delta_deleted_is_extra_when_left_behind(alpha, roots, targets, imported):
+    (roots["files"] / "c.txt").unlink()
+    alpha.export(roots, [("files", "a.txt"), ("files", "b.txt"), ("wikis", "[bold]w.html")], "delta")
+    kept = (targets["files"] / "c.txt").read_bytes()
+    alpha.import_("delta-1", targets)
+    manifests = committed_manifests(alpha.s3, alpha.bucket, alpha.org_id)
+    assert verify_files(targets, manifests, owned=[]).ok
+    write(targets["files"], "c.txt", kept)  # put back by hand, or left by an import that went wrong
+    assert verify_files(targets, manifests, owned=[]).extra == ["files/c.txt"]
+
+
 def test_a_file_name_is_never_read_as_markup(targets, imported):
     (targets["wikis"] / "[bold]w.html").unlink()
     console = Console(record=True, width=100)

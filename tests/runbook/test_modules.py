@@ -162,7 +162,8 @@ def test_a_module_edited_after_rendering_is_refused_by_run_until_rendered_again(
     assert "REFUSED verify-staging: " in run_cli(project, "runbook", "plan", "acme", "initial", env=ENV).stdout
 
     rendered = run_cli(project, "runbook", "render", "acme", "initial", env=ENV)
-    assert "edit replaced" in rendered.stdout and (folder / "verify-staging.py.edited").read_text() == edited
+    [kept] = folder.glob("verify-staging.py.edited-*")
+    assert "edit replaced" in rendered.stdout and kept.read_text() == edited
     module = folder / "provision.py"
     try:
         by_hand = standalone(project, module)  # the one step, gated and journaled as `runbook run` does

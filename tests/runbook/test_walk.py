@@ -64,7 +64,7 @@ def test_both_deliveries_run_to_the_end_and_the_secret_never_shows(local_project
     assert_every_machine_step_ran_its_rendered_module(project, entries, initial + delta)
     assert json.loads((state / "verify-db-production.json").read_text())["ok"]
     files_proof = json.loads((state / "verify-files-production.json").read_text())
-    assert files_proof["ok"] and files_proof["scope"] == "files the org's rows point at" and not files_proof["extra"]
+    assert files_proof["ok"] and files_proof["scope"] == "files the org's rows point at or its deliveries deleted" and not files_proof["extra"]
     assert (sample.root / "production" / "content" / "files" / "another-org" / "theirs.bin").read_bytes() == b"not acme's"
     fleet = {row["stack"]: row for row in json.loads(run_cli(project, "fleet", "--json").stdout)}
     assert fleet["acme"]["status"] == "complete"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -25,7 +26,7 @@ from offboard.db.load import import_delivery
 from offboard.db.manifest import MANIFEST_FILE, Manifest
 from offboard.db.scan import Progress, count_rows
 from offboard.db.verify import VerifyResult, verify_target
-from offboard.delivery import delivery_name, delivery_number, delivery_prefixes, pick
+from offboard.delivery import INITIAL, delivery_name, delivery_number, delivery_prefixes, pick
 from offboard.errors import OffboardError
 from offboard.validation import describe
 from offboard.project import Project
@@ -82,6 +83,9 @@ def export(runtime: Runtime, *, org_id: str, bucket: str, delivery: str, source_
         for name in committed_in_bucket(s3, bucket):
             download_folder(s3, bucket, prefix(name), root / name, f"database delivery {name}")
     exported = export_org(catalog(runtime.project), source, org_id, root, delivery, progress=progress)
+    if exported.manifest.delivery == INITIAL and not any(table.rows_total for table in exported.manifest.tables):
+        shutil.rmtree(exported.folder)  # nothing of it reaches the bucket, and a corrected org id starts afresh
+        raise OffboardError(f"org {org_id} has no rows in the source databases: check offboard:orgId; nothing was exported")
     moved = upload_folder(s3, bucket, prefix(exported.manifest.delivery), exported.folder)
     tables = exported.manifest.tables
     return {"delivery": exported.manifest.delivery, "tables": len(tables), "rows": sum(t.rows for t in tables),

@@ -2,8 +2,8 @@
 
 The report is `ok` only when the target holds exactly the org's files. A target store is
 usually shared by every org of the MSP's Connections, so `owned` (the files the org's own
-rows in the target point at) scopes what counts as extra; without it the whole store is the
-org's. `report_table` is the short view for a terminal, `VerifyReport.to_json` the
+rows in the target point at) and the deliveries' deletions scope what counts as extra;
+without `owned` the whole store is the org's. `report_table` is the short view for a terminal, `VerifyReport.to_json` the
 machine-readable one.
 """
 
@@ -23,7 +23,7 @@ from offboard.files.progress import Progress, Silent
 from offboard.files.selection import Selection, StoreFolders, StoreRoots, file_name
 
 WHOLE_STORE = "whole store"  # every file under the target's roots is the org's
-ORG_ROWS = "files the org's rows point at"  # the target's stores are shared with other orgs
+ORG_ROWS = "files the org's rows point at or its deliveries deleted"  # the stores are shared with other orgs
 
 
 @dataclass(frozen=True)
@@ -85,8 +85,9 @@ def verify_files(roots: StoreRoots, manifests: Sequence[Manifest], *, owned: Sel
     paths = {name: folders.path(name) for name in expected}
     if owned is None:
         present = {name: info for store, root in sorted(folders.roots.items()) for name, info in walk(store, root)}
-    else:  # only the org's names are looked at: other orgs' files are neither read nor reported
-        names = set(expected).union(file_name(store, relative) for store, relative in owned)
+    else:  # only the org's names (now, or deleted by a delta) are looked at: other orgs' files are neither read nor reported
+        deleted = (name for manifest in manifests for name in manifest.deleted)
+        names = set(expected).union(deleted, (file_name(store, relative) for store, relative in owned))
         present = {name: info for name in names if (info := lstat(paths.get(name) or folders.path(name)))}
     progress = progress or Silent()
     progress.start(sum(entry.size for entry in expected.values()) if checksum else 0, len(expected))

@@ -93,13 +93,13 @@ def inputs(project: Project, stack: str) -> list[Path]:
 def write_module(journal: Journal, workflow: str, step: Step, path: Path, project: Project, body: bytes,
                  accepted: Entry | None) -> RenderedModule:
     """Write the module unless the file already holds these bytes, keeping a hand edit it replaces
-    as `<step>.py.edited`; journal it when new or changed."""
+    as `<step>.py.edited-<time>`; journal it when new or changed."""
     sha256 = hashlib.sha256(body).hexdigest()
     on_disk = path.read_bytes() if path.is_file() else None
     edited = on_disk is not None and accepted is not None and hashlib.sha256(on_disk).hexdigest() != accepted.sha256
     change = module_change(accepted, sha256, on_disk, body, edited)
-    if edited:
-        path.with_suffix(".py.edited").write_bytes(on_disk)
+    if edited:  # kept, never overwritten: one copy per edit replaced
+        path.with_name(f"{path.name}.edited-{utc_now():%Y%m%dT%H%M%S.%fZ}").write_bytes(on_disk)
     if on_disk != body:  # written aside and renamed: a module is never half there
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial")
