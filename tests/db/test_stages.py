@@ -99,9 +99,10 @@ def test_an_org_without_a_row_at_the_source_is_refused_and_nothing_reaches_the_b
     project.stack_file("typo").write_text(yaml.safe_dump(document))
     assert run_cli(project, "stack", "up", "typo", env=ENV).returncode == 0
     try:
-        result = run_cli(project, "db", "export", "typo", "--delivery", "initial", env=ENV)
-        assert result.returncode == 1 and result.stderr == ("offboard: org 99999999 has no rows in the source databases: "
-                                                            "check offboard:orgId; nothing was exported\n")
+        for part in ("files", "db"):  # files go first in the runbook: neither sends an empty delivery
+            result = run_cli(project, part, "export", "typo", "--delivery", "initial", env=ENV)
+            assert result.returncode == 1 and result.stderr == ("offboard: org 99999999 has no rows in the source databases: "
+                                                                "check offboard:orgId; nothing was exported\n")
         assert not (project.stack_state_dir("typo") / "db-export" / "initial").exists()
         outputs = StackOutputs.load(project.stack_state_dir("typo"))
         assert "Contents" not in customer_s3(outputs).list_objects_v2(Bucket=outputs.bucket)

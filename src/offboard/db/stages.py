@@ -85,16 +85,19 @@ def export(runtime: Runtime, *, org_id: str, bucket: str, delivery: str, source_
     exported = export_org(catalog(runtime.project), source, org_id, root, delivery, progress=progress)
     if exported.manifest.delivery == INITIAL and not any(table.rows_total for table in exported.manifest.tables):
         shutil.rmtree(exported.folder)  # nothing of it reaches the bucket, and a corrected org id starts afresh
-        raise OffboardError(f"org {org_id} has no rows in the source databases: check offboard:orgId; nothing was exported")
+        raise unknown_org(org_id)
     moved = upload_folder(s3, bucket, prefix(exported.manifest.delivery), exported.folder)
     tables = exported.manifest.tables
     return {"delivery": exported.manifest.delivery, "tables": len(tables), "rows": sum(t.rows for t in tables),
             "deleted": sum(len(t.deleted) for t in tables), "files_sent": moved.files, "bytes_sent": moved.bytes}
 
 
-def planned_export(catalog: Catalog, sources: Mapping[str, str], org_id: str, committed: list[str], delivery: str) -> dict[str, Any]:
-    """The delivery an export would write and the org's rows it would read, counted at the source."""
-    name = delivery_name(delivery_number(committed[-1]) + 1) if delivery == "delta" and committed else delivery
+def unknown_org(org_id: str) -> OffboardError:
+    return OffboardError(f"org {org_id} has no rows in the source databases: check offboard:orgId; nothing was exported")
+
+
+def org_rows(catalog: Catalog, sources: Mapping[str, str], org_id: str) -> int:
+    """The org's rows at the source, over every table of the catalog."""
     tables = catalog.tables()
     engines = open_engines(sources, dict.fromkeys(table.database for table in tables), "source")
     rows = 0
@@ -102,7 +105,14 @@ def planned_export(catalog: Catalog, sources: Mapping[str, str], org_id: str, co
         engine = engines[spec.database]
         with database_errors(engine, f"counting {spec.qualified}"), engine.connect() as connection:
             rows += count_rows(connection, spec.shape(), org_id)
-    return {"delivery": name, "already_committed": name in committed, "tables": len(tables), "org_rows_at_source": rows}
+    return rows
+
+
+def planned_export(catalog: Catalog, sources: Mapping[str, str], org_id: str, committed: list[str], delivery: str) -> dict[str, Any]:
+    """The delivery an export would write and the org's rows it would read, counted at the source."""
+    name = delivery_name(delivery_number(committed[-1]) + 1) if delivery == "delta" and committed else delivery
+    return {"delivery": name, "already_committed": name in committed, "tables": len(catalog.tables()),
+            "org_rows_at_source": org_rows(catalog, sources, org_id)}
 
 
 def manifest_in_bucket(s3, bucket: str, delivery: str) -> Manifest:

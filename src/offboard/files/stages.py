@@ -9,13 +9,14 @@ do, from the source and the bucket, and changes nothing.
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any, Mapping
 
 from offboard.customer import content_roots, database_urls
 from offboard.db.content import org_content
-from offboard.db.stages import catalog
-from offboard.delivery import pick
+from offboard.db.stages import catalog, org_rows, unknown_org
+from offboard.delivery import INITIAL, pick
 from offboard.files.deliveries import committed_manifests
 from offboard.files.export import export_files, plan_export
 from offboard.files.importer import import_files
@@ -28,8 +29,12 @@ from offboard.runtime import Runtime, one_at_a_time
 def export(runtime: Runtime, *, org_id: str, bucket: str, delivery: str, source_databases: Mapping[str, str],
            source_stores: Mapping[str, str], checksum: bool = False, progress: Progress | None = None) -> dict[str, Any]:
     """Send the org's added and changed files (all of them for `initial`) and record deletions."""
-    root = runtime.project.root
-    selection = org_content(catalog(runtime.project), database_urls(source_databases, root), org_id)
+    root, sources = runtime.project.root, database_urls(source_databases, runtime.project.root)
+    selection = org_content(catalog(runtime.project), sources, org_id)
+    first = next(selection, None)
+    if first is None and delivery == INITIAL and not org_rows(catalog(runtime.project), sources, org_id):
+        raise unknown_org(org_id)  # a mistyped org id selects nothing: no empty delivery is sent
+    selection = itertools.chain([first] if first else [], selection)
     s3, roots = runtime.s3(bucket), content_roots(source_stores, root)
     if runtime.dry_run:
         plan = plan_export(s3, bucket, org_id, roots, selection, delivery, checksum)
