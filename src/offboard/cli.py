@@ -30,7 +30,6 @@ from offboard.runbook import commands as runbook
 from offboard.runbook import engine as runbook_engine
 from offboard.runbook import fleet as runbook_fleet
 from offboard.runbook import view as runbook_view
-from offboard.runbook.modules import shown
 from offboard.runtime import Runtime
 from offboard.sample import create_sample, mutate_org
 from offboard.sample.stack import write_stack
@@ -190,7 +189,7 @@ def runbook_render(stack: Stack, workflow: Workflow, backend: Backend = "pulumi"
     table = Table("step", "module", "sha256", "change", title=f"{workflow} modules of stack {stack}")
     for module in modules:
         style = "yellow" if module.change in ("changed", "inputs only", "edit replaced") else ""
-        table.add_row(module.step, shown(project, module.path), module.sha256[:16], Text(module.change, style=style))
+        table.add_row(module.step, project.shown(module.path), module.sha256[:16], Text(module.change, style=style))
     out.print(table)
     out.print("review them (diff them against another stack's), then `offboard runbook run` runs exactly these")
 

@@ -166,7 +166,7 @@ def content_roots(stores: Mapping[str, str | Path], root: Path) -> dict[str, Pat
 def load_customer(project: Project, stack: str) -> Customer:
     """Read and validate one stack file; every problem becomes one OffboardError line."""
     path = project.stack_file(stack)
-    shown = path.relative_to(project.root) if path.is_relative_to(project.root) else path
+    shown = project.shown(path)
     if not path.is_file():
         known = ", ".join(project.stack_names()) or "none"
         raise OffboardError(f"unknown stack {stack!r}: {shown} does not exist (stacks: {known})")
@@ -176,7 +176,7 @@ def load_customer(project: Project, stack: str) -> Customer:
         mark = getattr(error, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
         raise OffboardError(f"{shown}:{where} not valid YAML") from None
-    return customer_from_document(document, stack, str(shown))
+    return customer_from_document(document, stack, shown)
 
 
 def customer_from_document(document: Any, stack: str, shown: str) -> Customer:

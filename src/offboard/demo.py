@@ -99,12 +99,12 @@ def fresh_project(project: Project, workdir: Path) -> Project:
     return Project(root=root, state_dir=root / ".offboard")
 
 
-def walk(project: Project, workflow: str, say: Callable[[str], None]) -> None:
+def walk(project: Project, workflow: str, say: Callable[[str], None], stack: str = STACK) -> None:
     """Render the workflow's modules, then run it to its end, confirming each person's step where the run waits."""
-    modules = commands.render(project, STACK, workflow, backend="local")
-    say(f"  {len(modules)} modules rendered into {modules[0].path.parent.relative_to(project.root)}")
+    modules = commands.render(project, stack, workflow, backend="local")
+    say(f"  {len(modules)} modules rendered into {project.shown(modules[0].path.parent)}")
     while True:
-        outcome = commands.run(project, STACK, workflow, backend="local")
+        outcome = commands.run(project, stack, workflow, backend="local")
         for entry in outcome.entries:
             if entry.kind == "automated":
                 say(f"  {entry.step}: {entry.status} in {entry.duration:.2f} s")
@@ -112,7 +112,7 @@ def walk(project: Project, workflow: str, say: Callable[[str], None]) -> None:
             raise OffboardError(f"demo stopped: {outcome.message}")
         if outcome.reason != "person":
             return
-        commands.confirm(project, STACK, outcome.stopped_at, by=CONFIRMED_BY, backend="local")
+        commands.confirm(project, stack, outcome.stopped_at, by=CONFIRMED_BY, backend="local")
 
 
 def prove_key_isolation(project: Project) -> list[Check]:

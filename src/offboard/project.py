@@ -54,6 +54,10 @@ class Project:
     def stack_state_dir(self, stack: str) -> Path:
         return self.state_dir / "stacks" / stack
 
+    def shown(self, path: Path) -> str:
+        """A path as messages name it: from the project folder when inside it."""
+        return str(path.relative_to(self.root)) if path.is_relative_to(self.root) else str(path)
+
 
 def write_private(path: Path, text: str) -> Path:
     """Write a file only its owner can read (0600 from the moment it exists)."""

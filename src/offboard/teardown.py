@@ -15,7 +15,7 @@ import tarfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from offboard.errors import NotProvisioned, OffboardError
 from offboard.files.hashing import sha256_file
@@ -90,10 +90,15 @@ def proof_keys(s3, bucket: str) -> list[str]:
     return keys
 
 
+def version_pages(s3, bucket: str) -> Iterator[list[dict[str, str]]]:
+    """Every object version and delete marker in the bucket, a page (at most 1000) at a time."""
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        yield [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+
+
 def count_versions(s3, bucket: str) -> int:
-    """Object versions and delete markers in the bucket: what emptying it deletes."""
-    return sum(len(page.get("Versions", [])) + len(page.get("DeleteMarkers", []))
-               for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket))
+    """What emptying the bucket deletes."""
+    return sum(len(versions) for versions in version_pages(s3, bucket))
 
 
 def empty_bucket(s3, bucket: str) -> int:
@@ -102,8 +107,7 @@ def empty_bucket(s3, bucket: str) -> int:
     for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket=bucket):
         for upload in page.get("Uploads", []):
             s3.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
-    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
-        versions = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+    for versions in version_pages(s3, bucket):
         if versions:  # a page holds at most 1000, as much as one delete_objects takes
             answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": versions, "Quiet": True})
             if answer.get("Errors"):

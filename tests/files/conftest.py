@@ -62,18 +62,19 @@ def snapshot(root: Path) -> dict[str, tuple[bytes, int] | None]:
     }
 
 
-@pytest.fixture
-def roots(tmp_path) -> dict[str, Path]:
-    """Source roots of two content stores."""
-    found = {"files": tmp_path / "source" / "files", "wikis": tmp_path / "source" / "wikis"}
+def store_roots(folder: Path) -> dict[str, Path]:
+    """The roots of two content stores under `folder`, made empty."""
+    found = {store: folder / store for store in ("files", "wikis")}
     for root in found.values():
         root.mkdir(parents=True)
     return found
+
+
+@pytest.fixture
+def roots(tmp_path) -> dict[str, Path]:
+    return store_roots(tmp_path / "source")
 
 
 @pytest.fixture
 def targets(tmp_path) -> dict[str, Path]:
-    found = {"files": tmp_path / "target" / "files", "wikis": tmp_path / "target" / "wikis"}
-    for root in found.values():
-        root.mkdir(parents=True)
-    return found
+    return store_roots(tmp_path / "target")

@@ -19,6 +19,7 @@ import yaml
 from offboard.errors import NotProvisioned, OffboardError
 from offboard.infra.embedded import EmbeddedBackend
 from offboard.customer import load_customer
+from offboard.demo import walk
 from offboard.runbook import commands
 from offboard.runbook.journal import Journal
 from offboard.runbook.workflow import WORKFLOWS
@@ -217,14 +218,6 @@ def snapshot(s3, bucket: str, sample_root: Path) -> tuple:
     return sorted(versions), targets
 
 
-def walk(project, workflow: str) -> None:
-    """The workflow to its end in this process (tests/runbook/test_walk.py does it through the CLI)."""
-    commands.render(project, "acme", workflow, backend="local")
-    while (outcome := commands.run(project, "acme", workflow, backend="local")).reason == "person":
-        commands.confirm(project, "acme", outcome.stopped_at, by="Test Operator", backend="local")
-    assert outcome.reason == "complete", outcome.message
-
-
 def test_each_module_run_alone_with_dry_run_changes_nothing(local_project, tmp_path, endpoint_session):
     project, admin = local_project, endpoint_session[1]
     assert run_cli(project, "sample", "create", str(tmp_path / "sample"), "--stack", "acme", env=ENV).returncode == 0
@@ -237,7 +230,7 @@ def test_each_module_run_alone_with_dry_run_changes_nothing(local_project, tmp_p
     assert f"s3 bucket {bucket} create" in planned["resources"]
     assert bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
     try:
-        walk(project, "initial")
+        walk(project, "initial", say=lambda line: None, stack="acme")  # in this process; test_walk.py goes through the CLI
         mutate_org(tmp_path / "sample", customer.org_id, seed=1)
         commands.render(project, "acme", "delta", backend="local")
         journal = (project.stack_state_dir("acme") / "journal.jsonl").read_bytes()

@@ -29,10 +29,11 @@ from offboard.runtime import Runtime, one_at_a_time
 def export(runtime: Runtime, *, org_id: str, bucket: str, delivery: str, source_databases: Mapping[str, str],
            source_stores: Mapping[str, str], checksum: bool = False, progress: Progress | None = None) -> dict[str, Any]:
     """Send the org's added and changed files (all of them for `initial`) and record deletions."""
-    root, sources = runtime.project.root, database_urls(source_databases, runtime.project.root)
-    selection = org_content(catalog(runtime.project), sources, org_id)
+    root, tables = runtime.project.root, catalog(runtime.project)
+    sources = database_urls(source_databases, root)
+    selection = org_content(tables, sources, org_id)
     first = next(selection, None)
-    if first is None and delivery == INITIAL and not org_rows(catalog(runtime.project), sources, org_id):
+    if first is None and delivery == INITIAL and not org_rows(tables, sources, org_id):
         raise unknown_org(org_id)  # a mistyped org id selects nothing: no empty delivery is sent
     selection = itertools.chain([first] if first else [], selection)
     s3, roots = runtime.s3(bucket), content_roots(source_stores, root)

@@ -32,8 +32,8 @@ def render(project: Project, stack: str, workflow: str, *, backend: str,
     stack is provisioned, a module holding its key is refused (no template is given the key; this
     catches one pasted in); a backend that cannot be reached only skips that check."""
     try:
-        known = KnownOutputs(outputs or (lambda: stack_outputs(project, load_customer(project, stack), backend))).get()
-    except OffboardError:
+        known = (outputs or (lambda: stack_outputs(project, load_customer(project, stack), backend)))()
+    except OffboardError:  # not provisioned yet, or a backend that cannot be reached
         known = None
     return render_modules(project, stack, workflow, backend, known)
 

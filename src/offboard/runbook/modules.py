@@ -19,12 +19,13 @@ from typing import Any, Callable, Literal, Mapping
 
 from offboard.customer import ENV_REFERENCE, Customer, load_customer, require_own_org
 from offboard.errors import OffboardError
+from offboard.files.hashing import sha256_file
 from offboard.infra.outputs import StackOutputs
 from offboard.infra.policies import bucket_name
 from offboard.project import Project
 from offboard.runbook.journal import Entry, Journal, utc_now
 from offboard.runbook.leaks import Sensitive
-from offboard.runbook.rendered import RenderedStep, check_inputs, execute, file_sha256
+from offboard.runbook.rendered import RenderedStep, check_inputs, execute
 from offboard.runbook.workflow import Kind, Step, Workflow, load_runbook
 from offboard.templates import render
 
@@ -51,10 +52,6 @@ def module_path(project: Project, stack: str, workflow: str, step: str) -> Path:
     return modules_dir(project, stack, workflow) / f"{step}.py"
 
 
-def shown(project: Project, path: Path) -> str:
-    return str(path.relative_to(project.root)) if path.is_relative_to(project.root) else str(path)
-
-
 def render_modules(project: Project, stack: str, workflow: str, backend: str,
                    outputs: StackOutputs | None = None) -> list[RenderedModule]:
     """Write the workflow's modules and journal each new or changed one; nothing is written if
@@ -63,20 +60,19 @@ def render_modules(project: Project, stack: str, workflow: str, backend: str,
     require_own_org(project, customer)
     steps = [step for step in load_runbook(project, customer, None).workflow(workflow).steps if step.kind is Kind.automated]
     context = {"customer": customer, "bucket": bucket_name(customer), "backend": backend, "workflow": workflow,
-               "rendered_from": {shown(project, path): file_sha256(path) for path in inputs(project, stack)}}
+               "rendered_from": {project.shown(path): sha256_file(path) for path in inputs(project, stack)}}
     secrets = secrets_of(customer, outputs)
-    bodies: list[tuple[Step, bytes]] = []
+    bodies: list[tuple[Step, Path, bytes]] = []
     for step in steps:
         path = module_path(project, stack, workflow, step.id)
-        body = render(project, f"{MODULES_DIR}/{step.action}.py.j2", {**context, "step": step, "module": shown(project, path)})
+        body = render(project, f"{MODULES_DIR}/{step.action}.py.j2", {**context, "step": step, "module": project.shown(path)})
         secrets.refuse(body, f"the module of {step.id} (runbooks/{MODULES_DIR}/{step.action}.py.j2)")
-        bodies.append((step, body.encode("utf-8")))
+        bodies.append((step, path, body.encode("utf-8")))
     journal = Journal.of_stack(project, stack)
     with journal.lock():
         accepted = journal.renderings()
-        rendered = [write_module(journal, workflow, step, module_path(project, stack, workflow, step.id), project, body,
-                                 accepted.get(step.id)) for step, body in bodies]
-        for gone in {step for step, entry in accepted.items() if entry.workflow == workflow} - {step.id for step, _ in bodies}:
+        rendered = [write_module(journal, workflow, step, path, project, body, accepted.get(step.id)) for step, path, body in bodies]
+        for gone in {step for step, entry in accepted.items() if entry.workflow == workflow} - {step.id for step, _, _ in bodies}:
             module_path(project, stack, workflow, gone).unlink(missing_ok=True)  # its step left the workflow
     return rendered
 
@@ -108,7 +104,7 @@ def write_module(journal: Journal, workflow: str, step: Step, path: Path, projec
     if accepted is None or accepted.sha256 != sha256:
         now = utc_now()
         journal.append(Entry(step=step.id, workflow=workflow, actor=step.actor.value, kind=step.kind.value, action=step.action,
-                             status="rendered", module=shown(project, path), sha256=sha256, start=now, end=now))
+                             status="rendered", module=project.shown(path), sha256=sha256, start=now, end=now))
     return RenderedModule(step.id, path, sha256, change)
 
 
@@ -162,13 +158,12 @@ class RenderedModules:
         path = module_path(self.project, self.stack, workflow.name, step.id)
         if not path.is_file():
             return None
-        accepted = self.journal.renderings().get(step.id)
         try:
-            self.prepare(workflow, step)
-            refused = None
+            prepared = self.prepare(workflow, step)
         except OffboardError as error:
-            refused = str(error)
-        return ModuleInfo(shown(self.project, path), accepted.sha256 if accepted else None, refused)
+            accepted = self.journal.renderings().get(step.id)
+            return ModuleInfo(self.project.shown(path), accepted.sha256 if accepted else None, str(error))
+        return ModuleInfo(prepared.module, prepared.sha256, None)  # as accepted: prepare checked it
 
     def prepare(self, workflow: Workflow, step: Step) -> Prepared:
         """The step's module as it was rendered, or one OffboardError saying why it may not run."""
@@ -177,18 +172,18 @@ class RenderedModules:
         accepted = self.journal.renderings().get(step.id)
         if accepted is None or not path.is_file():
             raise OffboardError(f"{step.id} has no rendered module: run `{render_again}`, review "
-                                f"{shown(self.project, path.parent)}, then run again")
+                                f"{self.project.shown(path.parent)}, then run again")
         source = path.read_bytes()
         sha256 = hashlib.sha256(source).hexdigest()
         if sha256 != accepted.sha256:
-            raise OffboardError(f"{shown(self.project, path)} changed since it was rendered (sha256 {sha256[:12]}, "
+            raise OffboardError(f"{self.project.shown(path)} changed since it was rendered (sha256 {sha256[:12]}, "
                                 f"rendered {accepted.sha256[:12]}): refused; `{render_again}` replaces it and journals the change")
         namespace: dict[str, Any] = {"__name__": f"offboard_rendered_{step.id.replace('-', '_')}", "__file__": str(path)}
         exec(compile(source, str(path), "exec"), namespace)  # the bytes just hashed, not the file read again
         header: RenderedStep = namespace["STEP"]
         if (header.stack, header.workflow, header.step, header.backend) != (self.stack, workflow.name, step.id, self.backend):
-            raise OffboardError(f"{shown(self.project, path)} was rendered for {header.stack}/{header.step} on backend "
+            raise OffboardError(f"{self.project.shown(path)} was rendered for {header.stack}/{header.step} on backend "
                                 f"{header.backend}: run `{render_again} --backend {self.backend}`")
         check_inputs(header, self.project)
-        return Prepared(shown(self.project, path), sha256, lambda: execute(header, namespace["run"], self.project))
+        return Prepared(self.project.shown(path), sha256, lambda: execute(header, namespace["run"], self.project))
 

@@ -11,7 +11,6 @@ rendered (or whose catalog or fix-up rules did): it would no longer run what was
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from offboard.errors import OffboardError
+from offboard.files.hashing import sha256_file
 from offboard.project import Project
 from offboard.runtime import Runtime
 
@@ -34,15 +34,11 @@ class RenderedStep:
     rendered_from: dict[str, str]  # project file -> sha256: the stack file, and what the stage reads besides
 
 
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def check_inputs(header: RenderedStep, project: Project) -> None:
     """Refuse once a file the module was rendered from, or its stage reads, changed since."""
     for name, sha256 in header.rendered_from.items():
         path = project.root / name
-        if not path.is_file() or file_sha256(path) != sha256:
+        if not path.is_file() or sha256_file(path) != sha256:
             raise OffboardError(f"{name} changed since step {header.step} was rendered: "
                                 f"run `offboard runbook render {header.stack} {header.workflow}` and review the modules again")
 
