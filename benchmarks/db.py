@@ -64,7 +64,8 @@ def child(stage: str, work: Path) -> None:
         delivery = export_org(load_catalog(work / "catalog.yaml"), {"BENCH": f"sqlite:///{work / 'source.db'}"}, ORG, work / "out")
         rows = delivery.manifest.tables[0].rows
     else:
-        result = import_delivery(work / "out" / "initial", {"BENCH": f"sqlite:///{work / 'target.db'}"}, org_id=ORG, target_org_id=TARGET_ORG)
+        result = import_delivery(load_catalog(work / "catalog.yaml"), work / "out" / "initial", {"BENCH": f"sqlite:///{work / 'target.db'}"},
+                                 org_id=ORG, target_org_id=TARGET_ORG)
         rows = result.tables[0].rows
     print(json.dumps({"seconds": time.perf_counter() - started, "rows": rows}))
 

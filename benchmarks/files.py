@@ -114,6 +114,7 @@ def child(operation: str, project_root: str, stack: str, tree: str, selection_fi
     """Runs in its own process: one export or import with the customer's key."""
     from offboard.files.export import export_files
     from offboard.files.importer import import_files
+    from offboard.files.owners import TargetOrg
     from offboard.infra.outputs import StackOutputs
     from offboard.project import Project
     from offboard.transfer.session import customer_s3
@@ -128,7 +129,8 @@ def child(operation: str, project_root: str, stack: str, tree: str, selection_fi
         result = export_files(s3, outputs.bucket, ORG_ID, roots, selection, "initial")
         print(json.dumps({"archives": len(result.manifest.archives), "bytes": result.bytes_sent}))
     else:
-        result = import_files(s3, outputs.bucket, ORG_ID, "initial", roots)
+        fresh = TargetOrg(ORG_ID, lambda files: {})  # an empty target: its rows point at no file
+        result = import_files(s3, outputs.bucket, ORG_ID, "initial", roots, fresh)
         print(json.dumps({"files": result.files, "bytes": result.bytes}))
 
 

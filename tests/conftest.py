@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from offboard import masking
 from offboard.customer import load_customer
 from offboard.infra import endpoint as local_endpoint
 from offboard.infra.embedded import EmbeddedBackend
@@ -63,7 +64,11 @@ def endpoint_session(tmp_path_factory):
 @pytest.fixture
 def local_project(project, endpoint_session) -> Project:
     """A project whose embedded endpoint is the session's one (its record copied in)."""
-    folder, _ = endpoint_session
+    return use_endpoint(project, endpoint_session[0])
+
+
+def use_endpoint(project: Project, folder: Path) -> Project:
+    """Point the project at the embedded endpoint recorded in `folder`."""
     (project.state_dir / "local").mkdir(parents=True)
     shutil.copy(folder / local_endpoint.RECORD, project.state_dir / "local" / local_endpoint.RECORD)
     return project
@@ -81,6 +86,12 @@ def provisioned(local_project, customers, endpoint_session):
     yield outputs
     for stack in customers:
         remove_stack(local_project, stack, endpoint_session[1])
+
+
+@pytest.fixture
+def registered(monkeypatch):
+    """A registry of filled-in passwords (`offboard.masking`) of the test's own, so that none reaches another test."""
+    monkeypatch.setattr(masking, "_filled_in", set())
 
 
 def remove_stack(project: Project, stack: str, endpoint) -> None:

@@ -17,7 +17,7 @@ from offboard.customer import Customer, load_customer, require_own_org
 from offboard.db import stages as db_stages
 from offboard.db.progress import terminal_rows
 from offboard.demo import run_demo
-from offboard.errors import OffboardError
+from offboard.errors import OffboardError, one_line_on_error
 from offboard.files import stages as files_stages
 from offboard.files.progress import terminal_progress
 from offboard.files.verify import report_table
@@ -358,8 +358,10 @@ def files_import(stack: Stack, target: Target, backend: Backend = "pulumi",
     """Land committed deliveries under the target's content stores, each archive checked first."""
     runtime, customer, bucket = stage_of(stack, backend)
     with terminal_progress("import", out) as progress:
-        figures = files_stages.import_(runtime, org_id=customer.org_id, bucket=bucket, delivery=delivery,
-                                       target_stores=customer.side(target).content_stores, progress=progress)
+        side = customer.side(target)
+        figures = files_stages.import_(runtime, org_id=customer.org_id, target_org_id=customer.target_org(), bucket=bucket,
+                                       delivery=delivery, target_stores=side.content_stores, target_databases=side.databases,
+                                       progress=progress)
     out.print(f"imported {', '.join(figures['deliveries'])} into {target}: {figures['files']} files, {figures['deleted']} deleted")
 
 
@@ -465,12 +467,9 @@ def fleet(as_json: Annotated[bool, typer.Option("--json", help="One object per s
 
 
 def main() -> None:
-    """Run the CLI: a user's mistake is one line on stderr and exit 1, never a traceback."""
-    try:
+    """Run the CLI: a user's mistake, or a bug, is one scrubbed line on stderr and exit 1, never a traceback."""
+    with one_line_on_error("offboard"):
         app()  # usage errors are Typer's own: a message and exit 2
-    except OffboardError as error:
-        print(f"offboard: {error}", file=sys.stderr)
-        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -20,8 +20,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from offboard.db.catalog import IDENTIFIER
 from offboard.errors import OffboardError
-from offboard.project import Project
+from offboard.files.selection import check_store
+from offboard.masking import register_secret
+from offboard.project import Project, read_utf8
 from offboard.validation import describe
 
 NAMESPACE = "offboard"
@@ -37,6 +40,10 @@ class Encryption(str, Enum):
 
 ENV_REFERENCE = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
 PASSWORD_SETTING = re.compile(r"(?:pwd|passwd|password)\s*=\s*([^;&]*)", re.IGNORECASE)
+# No content store is one of these or inside one: an export reads, an import writes, whatever a row names under it.
+SYSTEM_TREES = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/run", "/sbin", "/sys", "/usr")
+# Nor one of these itself; a folder inside them can be a store.
+SHARED_FOLDERS = ("/", "/home", "/media", "/mnt", "/opt", "/root", "/srv", "/tmp", "/var", "/var/tmp")
 
 
 class Side(BaseModel):
@@ -53,6 +60,14 @@ class Side(BaseModel):
 
     @field_validator("databases")
     @classmethod
+    def _database_names(cls, urls: dict[str, str]) -> dict[str, str]:
+        for name in urls:
+            if not IDENTIFIER.match(name):
+                raise ValueError(f"{name!r} is not a Connections database name (upper-case, as in the catalog: FILES, WIKIS, ...)")
+        return urls
+
+    @field_validator("databases")
+    @classmethod
     def _no_password(cls, urls: dict[str, str]) -> dict[str, str]:
         for name, url in urls.items():
             try:
@@ -60,10 +75,29 @@ class Side(BaseModel):
             except ArgumentError:
                 raise ValueError(f"the {name} URL is not a database URL") from None
             # the user part, or `PWD=`/`password=` anywhere: a parameter, a DB2 connection-string part
-            given = [password, *(match[1] for match in PASSWORD_SETTING.finditer(unquote(url)))]
+            given = [password, *(match[1] for text in _decoded(url) for match in PASSWORD_SETTING.finditer(text))]
             if any(value and not ENV_REFERENCE.fullmatch(value) for value in given):
                 raise ValueError(f"the {name} URL holds a password: write ${{VARIABLE}} and set that variable instead")
         return urls
+
+    @field_validator("content_stores")
+    @classmethod
+    def _store_names(cls, stores: dict[str, Path]) -> dict[str, Path]:
+        for store in stores:
+            try:
+                check_store(store)
+            except OffboardError as error:
+                raise ValueError(str(error)) from None
+        return stores
+
+
+def _decoded(url: str) -> list[str]:
+    """The URL percent-decoded once, and again until nothing changes: a setting may be encoded
+    inside another (`odbc_connect=...%253D...`)."""
+    decoded = [unquote(url)]
+    while len(decoded) < 8 and (again := unquote(decoded[-1])) != decoded[-1]:
+        decoded.append(again)
+    return decoded
 
 
 class Fixup(BaseModel):
@@ -82,8 +116,9 @@ class Customer(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     stack: str
-    region: str = Field(alias="aws:region", pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
-    org_id: str = Field(alias="offboard:orgId", pattern=r"^\d{1,20}$")
+    # [0-9], not \d: that takes the digits of every script, here and in pydantic's regex alike
+    region: str = Field(alias="aws:region", pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]$")
+    org_id: str = Field(alias="offboard:orgId", pattern=r"^[0-9]{1,20}$")
     customer_name: str = Field(alias="offboard:customerName", min_length=1, max_length=200)
     msp_email: str = Field(alias="offboard:mspEmail", pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     encryption: Encryption = Field(Encryption.sse_kms, alias="offboard:encryption")
@@ -91,7 +126,7 @@ class Customer(BaseModel):
     abort_multipart_days: int = Field(7, alias="offboard:abortMultipartDays", ge=1, le=365)
     kms_deletion_window_days: int = Field(30, alias="offboard:kmsDeletionWindowDays", ge=7, le=30)
     # The org's id in the MSP's Connections: imports write it into the tenant columns.
-    target_org_id: str | None = Field(None, alias="offboard:targetOrgId", pattern=r"^\d{1,20}$")
+    target_org_id: str | None = Field(None, alias="offboard:targetOrgId", pattern=r"^[0-9]{1,20}$")
     source: Side | None = Field(None, alias="offboard:source")
     staging: Side | None = Field(None, alias="offboard:staging")
     production: Side | None = Field(None, alias="offboard:production")
@@ -141,12 +176,14 @@ SIDES = ("source", "staging", "production")
 
 
 def database_urls(urls: Mapping[str, str], root: Path) -> dict[str, str]:
-    """A side's URLs, each `${VARIABLE}` replaced from the environment at the moment of use,
-    a relative SQLite path made absolute from `root`."""
+    """A side's URLs, each `${VARIABLE}` replaced from the environment at the moment of use (and
+    the value registered, so that `masking.scrub` takes it out of every message), a relative
+    SQLite path made absolute from `root`."""
     def value(match: re.Match) -> str:
         name = match[1]
         if name not in os.environ:
             raise OffboardError(f"set the environment variable {name}: a database URL of this stack needs it")
+        register_secret(os.environ[name])
         return quote(os.environ[name], safe="")
 
     def absolute(url: str) -> str:
@@ -155,28 +192,63 @@ def database_urls(urls: Mapping[str, str], root: Path) -> dict[str, str]:
             return parsed.set(database=str(root / parsed.database)).render_as_string(hide_password=False)
         return url
 
-    return {database: ENV_REFERENCE.sub(value, absolute(url)) for database, url in urls.items()}
+    # filled in first: rendering a SQLite URL again quotes a `${VARIABLE}` in its query beyond recognition
+    return {database: absolute(ENV_REFERENCE.sub(value, url)) for database, url in urls.items()}
 
 
 def content_roots(stores: Mapping[str, str | Path], root: Path) -> dict[str, Path]:
-    """A side's content stores, relative folders taken from `root`."""
-    return {store: root / folder for store, folder in stores.items()}
+    """A side's content stores, relative folders taken from `root`; a system folder is refused."""
+    roots = {store: root / folder for store, folder in stores.items()}
+    for store, folder in roots.items():
+        system = system_folder(folder)
+        if system is not None:
+            raise OffboardError(f"{store}: {stores[store]} is a system folder ({system}): give the store a folder of its own")
+    return roots
+
+
+def system_folder(folder: Path) -> str | None:
+    """The system folder `folder` is or lies in, as written or with `..` and links resolved; None if none."""
+    home = os.path.realpath(os.path.expanduser("~"))  # not Path.home(): it raises for a user without a home
+    for path in dict.fromkeys((os.path.normpath(folder), os.path.realpath(folder))):
+        if path in SYSTEM_TREES or path in SHARED_FOLDERS or path == home:
+            return path
+        tree = next((tree for tree in SYSTEM_TREES if path.startswith(tree + os.sep)), None)
+        if tree is not None:
+            return tree
+    return None
 
 
 def load_customer(project: Project, stack: str) -> Customer:
     """Read and validate one stack file; every problem becomes one OffboardError line."""
     path = project.stack_file(stack)
     shown = project.shown(path)
-    if not path.is_file():
+    if not path.exists():
         known = ", ".join(project.stack_names()) or "none"
         raise OffboardError(f"unknown stack {stack!r}: {shown} does not exist (stacks: {known})")
+    customer = customer_from_document(read_stack_file(path, shown), stack, shown)
+    check_content_stores(customer, project.root, shown)
+    return customer
+
+
+def check_content_stores(customer: Customer, root: Path, shown: str) -> None:
+    """Refuse a content store at a system folder now, not when a stage runs: a relative folder is
+    known only with the project folder, which the settings alone do not hold."""
+    for name in SIDES:
+        side = getattr(customer, name)
+        try:
+            content_roots(side.content_stores if side else {}, root)
+        except OffboardError as error:
+            raise OffboardError(f"{shown}: offboard:{name}.contentStores: {error}") from None
+
+
+def read_stack_file(path: Path, shown: str) -> Any:
+    """The YAML document of a stack file; unreadable, not UTF-8 or not YAML, it is one OffboardError line."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return yaml.safe_load(read_utf8(path, shown)) or {}
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
         raise OffboardError(f"{shown}:{where} not valid YAML") from None
-    return customer_from_document(document, stack, shown)
 
 
 def customer_from_document(document: Any, stack: str, shown: str) -> Customer:
@@ -207,10 +279,12 @@ def require_own_org(project: Project, customer: Customer) -> None:
     for stack in project.stack_names():
         if stack == customer.stack:
             continue
+        path = project.stack_file(stack)
         try:
-            config = (yaml.safe_load(project.stack_file(stack).read_text(encoding="utf-8")) or {}).get("config") or {}
-        except (OSError, yaml.YAMLError, AttributeError):
+            document = read_stack_file(path, project.shown(path))
+        except OffboardError:
             continue
+        config = document.get("config") if isinstance(document, dict) else None
         if isinstance(config, dict) and str(config.get(f"{NAMESPACE}:orgId")) == customer.org_id:
             raise OffboardError(f"stacks/Pulumi.{stack}.yaml is for org {customer.org_id} too: one stack per org, "
                                 "or the org is moved twice")

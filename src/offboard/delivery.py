@@ -7,7 +7,7 @@ import re
 from offboard.errors import OffboardError
 
 INITIAL = "initial"
-DELIVERY = re.compile(r"^(initial|delta-([1-9]\d{0,5}))$")
+DELIVERY = re.compile(r"^(initial|delta-([1-9][0-9]{0,5}))$")
 
 
 def delivery_number(delivery: str) -> int:

@@ -59,6 +59,20 @@ class Project:
         return str(path.relative_to(self.root)) if path.is_relative_to(self.root) else str(path)
 
 
+def read_utf8(path: Path, shown: str) -> str:
+    """The text of a file a person wrote (a stack file, a mapping); unreadable or not UTF-8, it is
+    one OffboardError line naming `shown` and, for bad bytes, their line and offset."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise OffboardError(f"cannot read {shown}: {error.strerror}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise OffboardError(f"{shown} line {line}: not UTF-8 text at byte offset {error.start}") from None
+
+
 def write_private(path: Path, text: str) -> Path:
     """Write a file only its owner can read (0600 from the moment it exists)."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import csv
+import dataclasses
+import gzip
+import io
+import json
 import sqlite3
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
 import jinja2
 
 from offboard.db.catalog import Catalog, load_catalog
+from offboard.db.delfile import DelWriter
 from offboard.db.export import Delivery, export_org
 from offboard.db.fixup import FixupReport, fixup_target, parse_rules
 from offboard.db.load import ImportResult, import_delivery
+from offboard.db.manifest import MANIFEST_FILE
 from offboard.sample import OrgSample, SampleLayout
 
 MSP_HOST = "connections.msp.example.com"
@@ -23,7 +31,25 @@ def export(sample: SampleLayout, org: OrgSample, kind: str = "initial", **option
 
 def load(sample: SampleLayout, org: OrgSample, delivery: str | Path, target: str = "staging") -> ImportResult:
     folder = delivery if isinstance(delivery, Path) else sample.root / "deliveries" / delivery
-    return import_delivery(folder, sample.targets[target], org_id=org.org_id, target_org_id=org.target_org_id)
+    return import_delivery(catalog_of(sample), folder, sample.targets[target], org_id=org.org_id, target_org_id=org.target_org_id)
+
+
+def forge(folder: Path, table: str, entry: Callable[[dict], None] | None = None,
+          rows: Callable[[list[list[str]]], list[list[str]]] | None = None) -> None:
+    """Rewrite one table of the delivery in `folder` as whoever holds the bucket's key can: the rows
+    of its chunks (`rows` maps them, every value as text) and its manifest entry (`entry` edits
+    it), with every size and sha256 recomputed so that they match."""
+    path = folder / MANIFEST_FILE
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    [found] = [t for t in manifest["tables"] if f"{t['schema']}.{t['name']}" == table]
+    for chunk in found["chunks"] if rows else []:
+        text = gzip.decompress((folder / chunk["file"]).read_bytes()).decode()
+        writer = DelWriter(folder, chunk["file"])
+        writer.write(rows(list(csv.reader(io.StringIO(text, newline="")))))
+        chunk.update(dataclasses.asdict(writer.close()))
+    if entry:
+        entry(found)
+    path.write_text(json.dumps(manifest), encoding="utf-8")
 
 
 def rules_text(sample: SampleLayout, org: OrgSample, mapping: Path | None = None) -> str:

@@ -38,6 +38,7 @@ def broken(tmp_path, change) -> Path:
     [
         (lambda d: d["databases"]["FILES"]["tables"]["MEDIA"].update(tenant="TENANT"), r"databases.FILES.tables.MEDIA: .*tenant column\(s\) TENANT not among the columns"),
         (lambda d: d["databases"]["FILES"]["tables"]["MEDIA"]["columns"].update(TITLE="NVARCHAR(10)"), "TITLE: unsupported type 'NVARCHAR"),
+        (lambda d: d["databases"]["FILES"]["tables"]["MEDIA"]["columns"].update(TITLE="VARCHAR(2٥٦)"), "TITLE: unsupported type 'VARCHAR"),
         (lambda d: d["databases"]["BLOGS"]["tables"]["WEBLOGENTRY"].update(key=["ORG_ID"]), "must not be part of the key"),
         (lambda d: d["databases"]["FILES"]["tables"]["MEDIA"]["content"].update(store="nowhere"), "content store 'nowhere' is not in content_stores"),
         (lambda d: d["databases"]["FILES"]["tables"]["USER"].update(owner="x"), "databases.FILES.tables.USER.owner: unknown setting"),

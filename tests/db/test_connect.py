@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sqlite3
+
 import pytest
 
-from offboard.db.connect import open_engine, open_engines, shown
+from offboard.db.connect import database_errors, open_engine, open_engines, shown
 from offboard.errors import OffboardError
+from offboard.masking import register_secret
 
 
 def test_a_db2_url_is_shown_without_its_password():
@@ -29,3 +33,29 @@ def test_a_bad_url_is_one_line_without_the_password():
 def test_every_database_needs_a_url(tmp_path):
     with pytest.raises(OffboardError, match="no source database URL for BLOGS, FORUM"):
         open_engines({}, ["BLOGS", "FORUM"], "source")
+
+
+@pytest.mark.parametrize(("url", "named"), [
+    ("db2+ibm_db://db2inst1@db2.msp.example:50000/FILES?PWD=s3cret-pw", "db2+ibm_db://db2inst1@db2.msp.example:50000/FILES?PWD=***"),
+    ("db2+ibm_db://db2inst1@db2.msp.example:50000/FILES;PWD=s3cret-pw;",
+     "db2+ibm_db://db2inst1@db2.msp.example:50000/FILES%3BPWD%3D***%3B"),  # SQLAlchemy quotes the database name
+])
+def test_a_password_in_a_parameter_or_a_connection_string_part_is_not_shown_either(url, named):
+    assert shown(open_engine(url)) == named
+
+
+@pytest.mark.skipif(importlib.util.find_spec("psycopg2") is not None, reason="needs a driver that is not installed")
+def test_a_driver_that_is_not_installed_is_one_line_without_the_password():
+    with pytest.raises(OffboardError) as caught:
+        open_engine("postgresql+psycopg2://admin:topsecret@db.example/FILES?password=topsecret")
+    assert str(caught.value) == ("not a usable database URL postgresql+psycopg2://admin:***@db.example/FILES?password=***: "
+                                 "No module named 'psycopg2'")
+
+
+def test_a_drivers_message_is_scrubbed_of_the_password_it_was_given(tmp_path, registered):
+    register_secret("s3cret-pw")
+    sqlite3.connect(tmp_path / "FILES.db").close()
+    engine = open_engine(f"sqlite:///{tmp_path / 'FILES.db'}")
+    with pytest.raises(OffboardError) as caught, database_errors(engine, "reading"):
+        raise sqlite3.OperationalError("cannot attach db2://u:other@h/FILES with key s3cret-pw\nsecond line")
+    assert str(caught.value) == f"reading in sqlite:///{tmp_path / 'FILES.db'}: cannot attach db2://u:***@h/FILES with key ***"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from offboard.db.content import org_content
+from offboard.db.content import content_tenants, org_content
 from offboard.sample import mutate_org
 
 from .support import catalog_of, query
@@ -28,3 +28,11 @@ def test_files_follow_the_rows_after_a_mutation(sample, org):
     for (key,) in changes["FILES.MEDIA"].deleted:
         assert f"{key[:2]}/{key[2:4]}/{key}" not in paths
         assert not (sample.content_stores["files"] / f"{key[:2]}/{key[2:4]}/{key}").exists()
+
+
+def test_the_tenants_whose_rows_point_at_a_file(sample, org):
+    other = sample.orgs[0]
+    own = next(path for store, path in org_content(catalog_of(sample), sample.sources, org.org_id) if store == "files")
+    theirs = next(path for store, path in org_content(catalog_of(sample), sample.sources, other.org_id) if store == "wikis")
+    asked = [("files", own), ("wikis", theirs), ("files", "nobody/points/here")]
+    assert content_tenants(catalog_of(sample), sample.sources, asked) == {("files", own): {org.org_id}, ("wikis", theirs): {other.org_id}}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 
 import pytest
 
+from offboard.db.catalog import CLOB_CHARS
 from offboard.db.delfile import ChunkWriter, FileInfo, check_file, read_batches
 from offboard.errors import OffboardError
 
@@ -19,6 +21,9 @@ ROWS = [
 ]
 
 
+FIELD_CHARS = [36, CLOB_CHARS, 20, 32]  # CHAR(36), CLOB, BIGINT, TIMESTAMP
+
+
 def write(folder, rows, max_rows=1000, max_bytes=1 << 30, batch=100) -> list[FileInfo]:
     writer = ChunkWriter(folder, "S/T", max_rows, max_bytes)
     for start in range(0, len(rows), batch):
@@ -27,7 +32,7 @@ def write(folder, rows, max_rows=1000, max_bytes=1 << 30, batch=100) -> list[Fil
 
 
 def read(tmp_path, chunks):
-    return [row for chunk in chunks for batch in read_batches(tmp_path / chunk.file, 4, chunk.empty_strings > 0, size=7) for row in batch]
+    return [row for chunk in chunks for batch in read_batches(tmp_path / chunk.file, FIELD_CHARS, chunk.empty_strings > 0, size=7) for row in batch]
 
 
 def test_records_follow_db2_del_conventions(tmp_path):
@@ -75,8 +80,50 @@ def test_damaged_files_are_refused(tmp_path):
         check_file(tmp_path, chunk)
 
 
-def test_a_record_with_the_wrong_number_of_fields(tmp_path):
-    path = tmp_path / "bad.del.gz"
-    path.write_bytes(gzip.compress(b'"a","b",1\n'))
-    with pytest.raises(OffboardError, match="bad.del.gz: record 1 has 3 fields, expected 4"):
-        list(read_batches(path, 4))
+def del_file(tmp_path, text):
+    path = tmp_path / "T.00001.del.gz"
+    path.write_bytes(gzip.compress(text.encode()))
+    return path
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ('"a","b",1\n', "record 1 has 3 fields, expected 4"),
+    ('"a","b",1,\n\n"c","d",2,\n', "record 2 has 0 fields, expected 4"),
+])
+def test_a_record_with_the_wrong_number_of_fields(tmp_path, text, problem):
+    with pytest.raises(OffboardError, match=f"T.00001.del.gz: {problem}"):
+        list(read_batches(del_file(tmp_path, text), FIELD_CHARS))
+
+
+def test_values_as_long_as_their_columns_allow_are_read_back(tmp_path):
+    """A CHAR(36) of 36 quotes (72 characters in the file), a CLOB of 1 MiB with line breaks."""
+    clob = ('a "quoted" line,\r\nand another\n' * (CLOB_CHARS // 16))[:CLOB_CHARS]
+    rows = [('"' * 36, clob, -(2**63), "2024-01-02-03.04.05.000000000006")]
+    assert read(tmp_path, write(tmp_path, rows)) == [[a, b, str(c), d] for a, b, c, d in rows]
+
+
+def test_a_field_longer_than_its_columns_allow_is_refused(tmp_path):
+    path = del_file(tmp_path, '"a","b"\n"a","' + "x\n" * 4 + '"\n')
+    limit = csv.field_size_limit()
+    with pytest.raises(OffboardError, match=r"^T.00001.del.gz: record 2 has a field longer than the columns of its table allow \(6 characters\)$"):
+        list(read_batches(path, [6, 6]))
+    assert csv.field_size_limit() == limit  # every other reader of CSV files gets its limit back
+
+
+@pytest.mark.parametrize("record", ['"a",' * 20_000 + '"b"\n', '"a","' + 'x","\n' * 20_000 + '"\n'], ids=["one line", "many lines"])
+def test_a_record_longer_than_its_columns_allow_is_refused(tmp_path, record):
+    """Refused once it runs past what a record can hold, not when it has been read whole."""
+    path = del_file(tmp_path, '"a","b"\n' * 3 + record + '"a","b"\n')
+    with pytest.raises(OffboardError, match=r"^T.00001.del.gz: record 4 is longer than the columns of its table allow \(31 characters\)$"):
+        list(read_batches(path, [6, 6], max_chars=1000))
+
+
+@pytest.mark.parametrize("empty_strings", [True, False])
+def test_batches_end_by_characters_as_well_as_rows(tmp_path, empty_strings):
+    """Between records, including those whose values hold line breaks."""
+    rows = [(str(i), "line\n" * (1 + i % 50), None if i % 3 or not empty_strings else "", None) for i in range(2000)]
+    [chunk] = write(tmp_path, rows, max_rows=len(rows))
+    batches = list(read_batches(tmp_path / chunk.file, FIELD_CHARS, chunk.empty_strings > 0, max_chars=2000))
+    assert 1 < max(map(len, batches)) < 100
+    assert max(sum(len(value or "") for row in batch for value in row) for batch in batches) < 3 * 2000
+    assert [row for batch in batches for row in batch] == [list(row) for row in rows]

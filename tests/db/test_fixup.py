@@ -10,6 +10,8 @@ import pytest
 from offboard.db.export import export_org
 from offboard.db.fixup import Rewriter, parse_rules, read_user_mapping, render_rules
 from offboard.errors import OffboardError
+from offboard.sample.stack import write_stack
+from tests.conftest import run_cli
 
 from .support import MSP_HOST, catalog_of, fixup, load, query, rules_text, snapshot
 
@@ -140,3 +142,47 @@ def test_the_project_template_renders_into_rules(project, sample, org):
                          target_org_id=org.target_org_id, user_mapping=sample.user_mapping(org.org_id))
     assert rules.hosts == {host: MSP_HOST for host in sample.cloud_hosts}
     assert (rules.org.cloud, rules.org.target) == (org.org_id, org.target_org_id)
+
+
+BAD_MAPPINGS = {
+    "binary": (bytes(range(256)) * 4, r" line 2: not UTF-8 text at byte offset 128$"),
+    "latin-1": ("cloud_id,target_id,email\n111,222,müller@x\n".encode("latin-1"), r" line 2: not UTF-8 text at byte offset 34$"),
+    "over the csv limit": (b"cloud_id,target_id,email\n111,222," + b"x" * 200_000 + b"\n",
+                           r" line 2: not a CSV file \(field larger than field limit \(131072\)\)$"),
+    "long id": (b"cloud_id,target_id,email\n" + b"1" * 1025 + b",222,a@x\n", r" line 2: a field longer than 1024 characters$"),
+    "nul in an id": (b"cloud_id,target_id,email\n111,222,a@x\n\x00333,444,b@x\n", r" line 3: a control character in an id or address$"),
+    "newline in an id": (b'cloud_id,target_id,email\n"1\n11",222,a@x\n', r" line 3: a control character in an id or address$"),
+    "a fourth field": (b"cloud_id,target_id,email\n111,222,a@x,oops\n", r" line 2: expected 3 fields \(cloud_id,target_id,email\), found 4$"),
+    "other columns": (b"email,cloud_id,target_id\na@x,111,222\n", r": expected the header cloud_id,target_id,email$"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_MAPPINGS))
+def test_a_mapping_that_is_not_a_sane_csv_is_refused_naming_file_and_line(tmp_path, kind):
+    data, refusal = BAD_MAPPINGS[kind]
+    mapping = tmp_path / "users.csv"
+    mapping.write_bytes(data)
+    with pytest.raises(OffboardError, match=f"^the user mapping {re.escape(str(mapping))}{refusal}"):
+        read_user_mapping(mapping)
+
+
+def test_a_header_alone_is_an_empty_mapping_and_garbage_never_is(tmp_path):
+    mapping = tmp_path / "users.csv"
+    mapping.write_bytes("\ufeffcloud_id,target_id,email\r\n".encode())
+    assert read_user_mapping(mapping) == {}
+    for garbage in (b"", b"\0" * 64, b"cloud_id,target_id,email" + b"\0" * 64):
+        mapping.write_bytes(garbage)
+        with pytest.raises(OffboardError, match="expected the header cloud_id,target_id,email"):
+            read_user_mapping(mapping)
+
+
+def test_db_fixup_refuses_a_bad_mapping_in_one_line_and_changes_nothing(project, sample, org):
+    imported(sample, org)
+    write_stack(project, "acme", sample, org.org_id)
+    mapping = sample.user_mapping(org.org_id)
+    mapping.write_bytes(bytes(range(256)) * 4)
+    before = snapshot(sample.targets["staging"])
+    result = run_cli(project, "db", "fixup", "acme", "--target", "staging")
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.splitlines() == [f"offboard: the user mapping {mapping} line 2: not UTF-8 text at byte offset 128"]
+    assert snapshot(sample.targets["staging"]) == before

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import json
+import re
+import subprocess
+import sys
 
 import pytest
 
+from offboard.db.delfile import DelWriter
 from offboard.db.load import import_delivery
 from offboard.db.manifest import MANIFEST_FILE
 from offboard.errors import OffboardError
 from offboard.sample import mutate_org
 
-from .support import execute, export, load, query, snapshot
+from .support import catalog_of, execute, export, forge, load, query, snapshot
 
 
 def refused(sample, org, delivery, match, target="staging"):
@@ -95,7 +100,7 @@ def test_a_database_without_target_url(sample, org):
     export(sample, org)
     urls = {name: url for name, url in sample.targets["staging"].items() if name != "FORUM"}
     with pytest.raises(OffboardError, match="no target database URL for FORUM"):
-        import_delivery(sample.root / "deliveries" / "initial", urls, org_id=org.org_id, target_org_id=org.target_org_id)
+        import_delivery(catalog_of(sample), sample.root / "deliveries" / "initial", urls, org_id=org.org_id, target_org_id=org.target_org_id)
 
 
 def test_an_initial_import_over_other_rows_of_the_org(sample, org):
@@ -127,3 +132,92 @@ def test_a_key_taken_by_another_org_leaves_that_table_unchanged(sample, org):
     assert query(url, 'SELECT * FROM "MEDIA"') == before
     loaded_before_it = query(sample.targets["staging"]["FILES"], 'SELECT COUNT(*) FROM "LIBRARY"')
     assert loaded_before_it == [(delivery.manifest.table("FILES.LIBRARY").rows_total,)]
+
+
+def test_a_manifest_whose_org_id_is_in_other_digits(sample, org):
+    delivery = export(sample, org)
+    arabic = org.org_id.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))  # int() reads it as the same number
+    edit_manifest(delivery.folder, lambda manifest: manifest.update(orgId=arabic))
+    refused(sample, org, "initial", "orgId: String should match pattern")
+
+
+# A delivery rewritten by whoever holds the bucket's key: manifest, chunks and checksums consistent.
+
+
+def test_a_consistent_delivery_that_names_another_tenant_column(sample, org):
+    """The rows would go in under the other org's id in the real tenant column."""
+    delivery = export(sample, org)
+    other = sample.orgs[0]
+    tenant = catalog_of(sample).table("EMPINST.EMPLOYEE").tenant_position
+
+    def theirs(rows):
+        return [[*row[:tenant], other.target_org_id, *row[tenant + 1:]] for row in rows]
+
+    forge(delivery.folder, "EMPINST.EMPLOYEE", lambda entry: entry.update(tenant="H_TENANT_KEY"), theirs)
+    refused(sample, org, "initial", r"manifest.json: EMPINST.EMPLOYEE has tenant column H_TENANT_KEY, the catalog says TENANT_KEY$")
+
+
+def test_a_consistent_delivery_with_a_table_the_catalog_does_not_name(sample, org):
+    """Even one the target has."""
+    delivery = export(sample, org)
+    execute(sample.targets["staging"]["PEOPLEDB"],
+            'CREATE TABLE "EMP_ROLE_MAP" ("ROLE_KEY" CHAR(36) PRIMARY KEY, "TENANT_KEY" VARCHAR(36), "PROF_KEY" CHAR(36), "ROLE" VARCHAR(64))')
+    writer = DelWriter(delivery.folder, "EMPINST/EMP_ROLE_MAP.00001.del.gz")
+    writer.write([("r1", org.org_id, "p1", "admin")])
+    chunk = dataclasses.asdict(writer.close())
+    role_map = {"database": "PEOPLEDB", "schema": "EMPINST", "name": "EMP_ROLE_MAP",
+                "columns": {"ROLE_KEY": "CHAR(36)", "TENANT_KEY": "VARCHAR(36)", "PROF_KEY": "CHAR(36)", "ROLE": "VARCHAR(64)"},
+                "tenant": "TENANT_KEY", "key": ["ROLE_KEY"], "rows": 1, "rows_total": 1, "checksum": "0" * 32,
+                "chunks": [chunk], "index": chunk}
+    edit_manifest(delivery.folder, lambda manifest: manifest["tables"].append(role_map))
+    refused(sample, org, "initial", r"manifest.json: table EMPINST.EMP_ROLE_MAP is not in the catalog$")
+
+
+def test_a_consistent_delivery_with_a_column_the_catalog_does_not_name(sample, org):
+    """Even one the target has."""
+    delivery = export(sample, org)
+    execute(sample.targets["staging"]["PEOPLEDB"], 'ALTER TABLE "EMPLOYEE" ADD COLUMN "PROF_ROLE" VARCHAR(64)')
+    forge(delivery.folder, "EMPINST.EMPLOYEE", lambda entry: entry["columns"].update(PROF_ROLE="VARCHAR(64)"),
+          lambda rows: [[*row, "admin"] for row in rows])
+    refused(sample, org, "initial", r"manifest.json: EMPINST.EMPLOYEE has column PROF_ROLE, which the catalog does not name$")
+
+
+IMPORT_IN_A_CHILD = """
+import json, resource, sys
+from pathlib import Path
+from offboard.db.catalog import load_catalog
+from offboard.db.load import import_delivery
+from offboard.errors import OffboardError
+catalog, folder, targets, org_id, target_org_id = json.loads(sys.argv[1])
+try:
+    import_delivery(load_catalog(Path(catalog)), Path(folder), targets, org_id=org_id, target_org_id=target_org_id)
+except OffboardError as error:
+    print(error)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+@pytest.mark.parametrize("piece", [b"x" * 1024, b"x" * 1023 + b"\n"], ids=["one line", "lines of a quoted field"])
+def test_a_record_of_256_mib_is_refused_without_holding_it(sample, org, piece):
+    """Its table is left unchanged, and the importing process stays far below the record's size."""
+    delivery = export(sample, org)
+    table = delivery.manifest.table("EMPINST.PROFILE_EXTENSIONS")
+    chunk = delivery.folder / table.chunks[0].file
+    with gzip.open(chunk, "wb", compresslevel=1) as out:  # written a MiB at a time
+        out.write(f'"{table.key[0]}","p","{org.org_id}","v","'.encode())
+        for _ in range(256):
+            out.write(piece * 1024)
+        out.write(b'","2024-01-02 03:04:05.000006"\n')
+    data = chunk.read_bytes()
+    info = {"file": table.chunks[0].file, "rows": 1, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), "empty_strings": 0}
+    forge(delivery.folder, table.qualified, lambda entry: entry.update(chunks=[info], rows=1, rows_total=1))
+    url = sample.targets["staging"]["PEOPLEDB"]
+    before = query(url, 'SELECT * FROM "PROFILE_EXTENSIONS"')
+
+    arguments = [str(sample.catalog), str(delivery.folder), sample.targets["staging"], org.org_id, org.target_org_id]
+    child = subprocess.run([sys.executable, "-c", IMPORT_IN_A_CHILD, json.dumps(arguments)], capture_output=True, text=True, check=True)
+
+    refusal, peak_mb = child.stdout.splitlines()
+    assert int(peak_mb) < 200
+    assert re.match(r"PROFILE_EXTENSIONS.00001.del.gz: record 1 (is|has a field) longer than the columns of its table allow", refusal)
+    assert query(url, 'SELECT * FROM "PROFILE_EXTENSIONS"') == before

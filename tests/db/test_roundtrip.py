@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import gzip
 
+from offboard.db.catalog import CLOB_CHARS, max_chars
 from offboard.db.verify import verify_target
 from offboard.sample import mutate_org
 
-from .support import catalog_of, export, load, query, snapshot, tenant_rows
+from .support import catalog_of, execute, export, load, query, snapshot, tenant_rows
 
 
 def verify(sample, org, delivery, target="staging", report=None):
-    return verify_target(sample.root / "deliveries" / delivery, sample.targets[target], org_id=org.org_id,
+    return verify_target(catalog_of(sample), sample.root / "deliveries" / delivery, sample.targets[target], org_id=org.org_id,
                          target_org_id=org.target_org_id, fixup_report=report)
 
 
@@ -125,3 +126,19 @@ def test_production_gets_the_same_rows_as_staging(sample, org):
         load(sample, org, "initial", target)
         load(sample, org, "delta-1", target)
         assert verify(sample, org, "delta-1", target).ok
+
+
+def test_values_as_long_as_the_catalog_allows_go_through(sample, org):
+    """A VARCHAR(256) of 256 quotes (doubled in the file) and a CLOB of 1 MiB with line breaks."""
+    spec = catalog_of(sample).table("EMPINST.PROFILE_EXTENSIONS")
+    quotes = '"' * max_chars(spec.columns["PROF_VALUE"])
+    clob = ('a "quoted" line,\r\nand another\n' * (CLOB_CHARS // 16))[:CLOB_CHARS]
+    execute(sample.sources["PEOPLEDB"], 'UPDATE "PROFILE_EXTENSIONS" SET "PROF_VALUE" = ?, "PROF_EXT_VALUE" = ? WHERE rowid = '
+            '(SELECT MIN(rowid) FROM "PROFILE_EXTENSIONS" WHERE "TENANT_KEY" = ?)', quotes, clob, org.org_id)
+    export(sample, org)
+
+    load(sample, org, "initial")
+
+    found = 'SELECT COUNT(*) FROM "PROFILE_EXTENSIONS" WHERE "PROF_VALUE" = ? AND "PROF_EXT_VALUE" = ?'
+    assert query(sample.targets["staging"]["PEOPLEDB"], found, quotes, clob) == [(1,)]
+    assert verify(sample, org, "initial").ok

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -80,6 +84,41 @@ def test_a_chunk_altered_in_the_bucket_is_refused_and_the_target_stays_as_it_was
     assert refused.returncode == 1 and len(refused.stderr.strip().splitlines()) == 1
     assert "sha256" in refused.stderr
     assert snapshot(sample.targets["staging"]) == before
+
+
+KILLED_UPLOAD = """
+import os, signal, sys
+from offboard import cli
+from offboard.db import stages
+
+real_upload = stages.upload_folder
+
+def upload_then_die(s3, bucket, prefix, folder):
+    s3.upload_file = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)  # the manifest, sent last
+    return real_upload(s3, bucket, prefix, folder)
+
+stages.upload_folder = upload_then_die
+sys.argv = ["offboard", *sys.argv[1:]]
+cli.main()
+"""
+
+
+def test_a_delta_export_killed_while_sending_is_finished_by_the_next_delta_export(acme):
+    project, sample = acme
+    cli(project, "db", "export", "acme", "--delivery", "initial")
+    cli(project, "sample", "mutate", str(sample.root), "--org", sample.orgs[0].org_id)
+    killed = subprocess.run([sys.executable, "-c", KILLED_UPLOAD, "db", "export", "acme", "--delivery", "delta"],
+                            env={**os.environ, **ENV, "OFFBOARD_PROJECT": str(project.root)}, capture_output=True, text=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    outputs = StackOutputs.load(project.stack_state_dir("acme"))
+    sent = [item["Key"] for item in customer_s3(outputs).list_objects_v2(Bucket=outputs.bucket)["Contents"]]
+    assert any(key.startswith("delta-1/db/") for key in sent) and "delta-1/db/manifest.json" not in sent
+
+    assert "database delivery delta-1 in the bucket" in cli(project, "db", "export", "acme", "--delivery", "delta")
+    prefixes = customer_s3(outputs).list_objects_v2(Bucket=outputs.bucket, Delimiter="/")["CommonPrefixes"]
+    assert [prefix["Prefix"] for prefix in prefixes] == ["delta-1/", "initial/"]
+    assert "imported initial, delta-1 into staging" in cli(project, "db", "import", "acme", "--target", "staging", "--delivery", "all")
+    cli(project, "db", "verify", "acme", "--target", "staging")
 
 
 def test_a_delivery_not_in_the_bucket_is_one_line(acme):

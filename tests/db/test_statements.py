@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from ibm_db_sa.base import DB2Dialect
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 
 from offboard.db.catalog import TableShape
 from offboard.db.connect import compile_for, table_of
-from offboard.db.statements import count_org_rows, delete_keys, insert_rows, select_org_rows, update_columns, upsert_rows
+from offboard.db.statements import count_org_rows, delete_keys, insert_rows, select_by_locator, select_org_rows, tenant_literal, update_columns, upsert_rows
+from offboard.errors import OffboardError
 
 DB2 = DB2Dialect()
 MEDIA = TableShape(database="FILES", schema="FILES", name="MEDIA", tenant="ORG_ID", key=["ID"],
@@ -27,6 +29,14 @@ def test_select_by_tenant_in_key_order():
     assert 'FROM "FILES"."MEDIA" WHERE "FILES"."MEDIA"."ORG_ID" = ? ORDER BY "FILES"."MEDIA"."ID"' in compiled.sql.replace("\n", "")
     assert compiled.names == ("org",)
     assert db2(count_org_rows(table_of(MEDIA, DB2), "ORG_ID")).sql.replace("\n", "").endswith('WHERE "FILES"."MEDIA"."ORG_ID" = ?')
+
+
+def test_select_by_locator_asks_for_every_tenant_of_some_paths():
+    compiled = select_by_locator(table_of(MEDIA, DB2), "TITLE", "ORG_ID").compile(dialect=DB2)
+    expanded = compiled.construct_expanded_state({"paths": ["a/b", "c/d"]})
+    assert expanded.statement.replace("\n", "") == ('SELECT "FILES"."MEDIA"."TITLE", "FILES"."MEDIA"."ORG_ID" FROM "FILES"."MEDIA" '
+                                                   'WHERE "FILES"."MEDIA"."TITLE" IN (?, ?)')
+    assert expanded.positiontup == ["paths_1", "paths_2"]
 
 
 def test_merge_upserts_within_the_tenant_only():
@@ -68,3 +78,9 @@ def test_sqlite_upserts_with_on_conflict():
     assert compiled.sql.startswith('INSERT INTO "MEDIA" ("ID", "ORG_ID", ')
     assert 'ON CONFLICT ("ID") DO UPDATE SET "TITLE" = excluded."TITLE"' in compiled.sql
     assert compiled.sql.endswith("WHERE \"MEDIA\".\"ORG_ID\" = '700001'")
+
+
+@pytest.mark.parametrize("org_id", ["٢٠٠١١١١١", "２００１１１１１"], ids=["arabic-indic", "full-width"])
+def test_an_org_id_in_other_digits_never_reaches_the_sql(org_id):
+    with pytest.raises(OffboardError, match="must be digits"):
+        tenant_literal(org_id)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from offboard.db.manifest import MANIFEST_FILE
 from offboard.db.verify import verify_target
 from offboard.errors import OffboardError
 
-from .support import execute, export, fixup, load
+from .support import catalog_of, execute, export, fixup, load
 
 
 def verify(sample, org, report=None):
-    return verify_target(sample.root / "deliveries" / "initial", sample.targets["staging"], org_id=org.org_id,
+    return verify_target(catalog_of(sample), sample.root / "deliveries" / "initial", sample.targets["staging"], org_id=org.org_id,
                          target_org_id=org.target_org_id, fixup_report=report)
 
 
@@ -55,3 +58,14 @@ def test_after_the_fixup_it_compares_with_the_fixup_report(imported, org):
     assert verify(imported, org, report).ok
     with pytest.raises(OffboardError, match="the fix-up report is a dry run"):
         verify(imported, org, fixup(imported, org, dry_run=True))
+
+
+def test_a_delivery_that_differs_from_the_catalog_is_refused(imported, org):
+    """A manifest without a table would otherwise leave that table unchecked."""
+    folder = imported.root / "deliveries" / "initial"
+    manifest = json.loads((folder / MANIFEST_FILE).read_text())
+    manifest["tables"] = [table for table in manifest["tables"] if table["name"] != "MEDIA"]
+    (folder / MANIFEST_FILE).write_text(json.dumps(manifest))
+
+    with pytest.raises(OffboardError, match=r"manifest.json: table FILES.MEDIA of the catalog is missing$"):
+        verify(imported, org)

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
+import tarfile
 from pathlib import Path
 
 import pytest
 
 from offboard.files.export import export_files
 from offboard.files.importer import import_files
+from offboard.files.layout import archive_key, manifest_key
+from offboard.files.manifest import FORMAT, ArchiveEntry, FileEntry, Manifest, now
+from offboard.files.owners import TargetOrg
 from offboard.files.settings import MiB, TransferSettings
 from offboard.transfer.session import customer_s3
 
 # Small bounds so a few files make several archives; 5 MiB is S3's smallest part.
 SMALL = TransferSettings(archive_bytes=64 * 1024, archive_files=4, part_bytes=5 * MiB, parts_in_flight=4, archives_in_flight=2)
 MTIME_NS = 1_600_000_000_123_456_789
+
+
+def no_rows(files):
+    """A target database whose rows point at none of `files`."""
+    return {}
 
 
 class Transfer:
@@ -29,8 +40,10 @@ class Transfer:
     def export(self, roots, selection, delivery="initial", **options):
         return export_files(self.s3, self.bucket, self.org_id, roots, selection, delivery, settings=self.settings, **options)
 
-    def import_(self, delivery, roots, **options):
-        return import_files(self.s3, self.bucket, self.org_id, delivery, roots, settings=self.settings, **options)
+    def import_(self, delivery, roots, target=None, **options):
+        """Into a target whose rows point at no file, unless `target` says otherwise."""
+        target = target or TargetOrg(self.org_id, no_rows)
+        return import_files(self.s3, self.bucket, self.org_id, delivery, roots, target, settings=self.settings, **options)
 
     def keys(self, prefix: str = "") -> list[str]:
         return [item["Key"] for item in self.s3.list_objects_v2(Bucket=self.bucket, Prefix=prefix).get("Contents", [])]
@@ -52,6 +65,33 @@ def write(root: Path, relative: str, data: bytes, mtime_ns: int = MTIME_NS) -> P
     path.write_bytes(data)
     os.utime(path, ns=(mtime_ns, mtime_ns))
     return path
+
+
+def member(name: str, kind: bytes = tarfile.REGTYPE, data: bytes = b"", link: str = "") -> tuple[tarfile.TarInfo, bytes]:
+    info = tarfile.TarInfo(name)
+    info.type, info.size, info.linkname, info.mtime = kind, len(data), link, MTIME_NS // 10**9
+    return info, data
+
+
+def put_delivery(transfer, delivery: str, files: dict[str, bytes], deleted: list[str] = (),
+                 members: list[tuple[tarfile.TarInfo, bytes]] = ()) -> Manifest:
+    """A committed delivery written straight into the bucket, as anyone holding the key could: one
+    archive of `members` and then `files`, and a manifest that lists `files` and `deleted`, every
+    sha256 consistent."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for info, data in [*members, *(member(name, data=data) for name, data in files.items())]:
+            tar.addfile(info, io.BytesIO(data))
+    blob = buffer.getvalue()
+    transfer.s3.put_object(Bucket=transfer.bucket, Key=archive_key(delivery, "00001.tar"), Body=blob)
+    manifest = Manifest(
+        format=FORMAT, org_id=transfer.org_id, delivery=delivery, created=now(), deleted=list(deleted),
+        archives={"00001.tar": ArchiveEntry(size=len(blob), sha256=hashlib.sha256(blob).hexdigest(), files=len(files))},
+        files={name: FileEntry(size=len(data), mtime_ns=MTIME_NS, sha256=hashlib.sha256(data).hexdigest(), archive="00001.tar")
+               for name, data in files.items()},
+    )
+    transfer.s3.put_object(Bucket=transfer.bucket, Key=manifest_key(delivery), Body=manifest.to_json().encode())
+    return manifest
 
 
 def snapshot(root: Path) -> dict[str, tuple[bytes, int] | None]:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
-import io
 import tarfile
 
 import pytest
 
 from offboard.errors import OffboardError
-from offboard.files.layout import archive_key, manifest_key
-from offboard.files.manifest import FORMAT, ArchiveEntry, FileEntry, Manifest, now
+from offboard.files.layout import archive_key
+from offboard.files.manifest import FileEntry
 from offboard.files.members import UnsafeMember, check_member
-from tests.files.conftest import MTIME_NS, snapshot, write
+from tests.files.conftest import member, put_delivery, snapshot, write
 
 GOOD = b"a good file"
 
@@ -43,28 +41,6 @@ def test_an_archive_altered_in_the_bucket_is_refused_and_the_target_unchanged(al
     assert snapshot(targets["files"].parent) == landed
 
 
-def member(name: str, kind: bytes = tarfile.REGTYPE, data: bytes = b"", link: str = "") -> tuple[tarfile.TarInfo, bytes]:
-    info = tarfile.TarInfo(name)
-    info.type, info.size, info.linkname, info.mtime = kind, len(data), link, MTIME_NS // 10**9
-    return info, data
-
-
-def put_delivery(transfer, members: list[tuple[tarfile.TarInfo, bytes]]) -> None:
-    """A committed delivery whose single archive holds `members`, then the good file the manifest lists."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for info, data in [*members, member("files/good.txt", data=GOOD)]:
-            tar.addfile(info, io.BytesIO(data))
-    blob = buffer.getvalue()
-    transfer.s3.put_object(Bucket=transfer.bucket, Key=archive_key("initial", "00001.tar"), Body=blob)
-    manifest = Manifest(
-        format=FORMAT, org_id=transfer.org_id, delivery="initial", created=now(),
-        archives={"00001.tar": ArchiveEntry(size=len(blob), sha256=hashlib.sha256(blob).hexdigest(), files=1)},
-        files={"files/good.txt": FileEntry(size=len(GOOD), mtime_ns=MTIME_NS, sha256=hashlib.sha256(GOOD).hexdigest(), archive="00001.tar")},
-    )
-    transfer.s3.put_object(Bucket=transfer.bucket, Key=manifest_key("initial"), Body=manifest.to_json().encode())
-
-
 def hostile(tmp_path) -> dict[str, list[tuple[tarfile.TarInfo, bytes]]]:
     outside = str(tmp_path / "outside.txt")
     return {
@@ -80,7 +56,7 @@ def hostile(tmp_path) -> dict[str, list[tuple[tarfile.TarInfo, bytes]]]:
 
 @pytest.mark.parametrize("kind", ["absolute path", "dot-dot", "symlink out", "hard link", "device", "fifo", "unlisted file"])
 def test_a_hostile_archive_is_refused_and_the_target_unchanged(alpha, targets, landed, tmp_path, kind):
-    put_delivery(alpha, hostile(tmp_path)[kind])
+    put_delivery(alpha, "initial", {"files/good.txt": GOOD}, members=hostile(tmp_path)[kind])
     with pytest.raises(OffboardError, match="the target was not changed"):
         alpha.import_("initial", targets)
     assert snapshot(targets["files"].parent) == landed
@@ -88,7 +64,7 @@ def test_a_hostile_archive_is_refused_and_the_target_unchanged(alpha, targets, l
 
 
 def test_the_same_archive_without_the_hostile_member_imports(alpha, targets):
-    put_delivery(alpha, [])
+    put_delivery(alpha, "initial", {"files/good.txt": GOOD})
     alpha.import_("initial", targets)
     assert (targets["files"] / "good.txt").read_bytes() == GOOD
 
@@ -115,3 +91,4 @@ def test_the_data_filter_refuses_what_would_land_outside_through_a_link_in_the_w
     with pytest.raises(UnsafeMember, match="outside the destination"):
         check_member(member("files/sub/a")[0], expected, set(), lambda store: staging)
     check_member(member("files/a")[0], EXPECTED, set(), lambda store: staging)  # a plain expected file passes
+

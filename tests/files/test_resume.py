@@ -14,7 +14,7 @@ from offboard.files import export
 from offboard.files.deliveries import committed_manifests
 from offboard.files.verify import verify_files
 from offboard.files.layout import archive_key, files_prefix, manifest_key
-from tests.files.conftest import SMALL, snapshot, write
+from tests.files.conftest import MTIME_NS, SMALL, snapshot, write
 
 
 class Crash(Exception):
@@ -84,10 +84,26 @@ def test_a_file_changed_after_its_archive_was_committed_is_sent_again(alpha, roo
     assert archives == set(resumed.manifest.archives)  # nothing left over in the delivery
 
 
+def test_a_delta_export_interrupted_is_finished_by_the_next_delta_export(alpha, roots, tree, monkeypatch):
+    alpha.export(roots, tree)
+    for _, relative in tree:
+        write(roots["files"], relative, b"changed " + relative.encode(), MTIME_NS + 10**9)
+    alpha.settings = dataclasses.replace(SMALL, archives_in_flight=1)
+    real_write_record = crash_after_first_archive(monkeypatch)
+    with pytest.raises(Crash):
+        alpha.export(roots, tree, "delta")
+
+    monkeypatch.setattr(export, "write_record", real_write_record)
+    resumed = alpha.export(roots, tree, "delta")
+    assert resumed.manifest.delivery == "delta-1" and resumed.archives_resumed == 1
+    assert [m.delivery for m in committed_manifests(alpha.s3, alpha.bucket, alpha.org_id)] == ["initial", "delta-1"]
+
+
 KILLED_IMPORT = """
 import json, os, signal, sys
 from pathlib import Path
 from offboard.files import importer
+from offboard.files.owners import TargetOrg
 from offboard.files.settings import TransferSettings
 from offboard.infra.outputs import StackOutputs
 from offboard.transfer.session import customer_s3
@@ -103,7 +119,8 @@ importer.land_archive = land_then_die
 outputs = StackOutputs.load(Path(sys.argv[1]))
 roots = {store: Path(folder) for store, folder in json.loads(sys.argv[3]).items()}
 settings = TransferSettings(**json.loads(sys.argv[4]))
-importer.import_files(customer_s3(outputs), outputs.bucket, sys.argv[2], "initial", roots, settings=settings)
+target = TargetOrg(sys.argv[2], lambda files: {})
+importer.import_files(customer_s3(outputs), outputs.bucket, sys.argv[2], "initial", roots, target, settings=settings)
 """
 
 

@@ -280,3 +280,12 @@ def test_a_catalog_changed_after_rendering_refuses_every_module_until_rendered_a
     assert {module.change for module in commands.render(two_customers, "acme", "initial", backend="local")} == {"inputs only"}
     plan = commands.plan(two_customers, "acme", "initial", backend="local", outputs=not_provisioned)
     assert not [step.refused for step in plan.steps if step.refused]
+
+
+def test_a_bad_user_mapping_is_refused_when_the_workflow_with_the_fixup_is_rendered(two_customers, sample):
+    mapping = sample.user_mapping(sample.org_ids[0])
+    mapping.write_bytes(b"cloud_id,target_id,email\n111,222," + b"x" * 2000 + b"\n")
+    commands.render(two_customers, "acme", "initial", backend="local")  # no fix-up in the initial delivery
+    with pytest.raises(OffboardError, match=f"^the user mapping {mapping} line 2: a field longer than 1024 characters$"):
+        commands.render(two_customers, "acme", "delta", backend="local")
+    assert not (two_customers.stack_state_dir("acme") / "modules" / "delta").exists()

@@ -2,8 +2,11 @@
 
 import json
 import stat
+from urllib.parse import quote, quote_plus
 
+from offboard.masking import register_secret
 from offboard.runbook.engine import as_json
+from offboard.runbook.journal import Journal
 from offboard.runbook.view import plan_view, steps_table
 
 from tests.runbook.support import BUCKET, KEY_ID, SECRET, printed
@@ -25,3 +28,22 @@ def test_the_key_stays_out_of_the_journal_the_texts_and_what_is_returned(runbook
     assert len(texts) >= 14
     for path in texts.values():
         assert not [value for value in (KEY_ID, SECRET, BUCKET) if value in path.read_text()], path.name
+
+
+def test_a_steps_error_and_figures_are_journaled_without_a_database_password(runbook, fakes, registered):
+    password = 'pa"ss w0rd!'  # escaped in the journal's JSON text: redacted value by value, not in that text
+    register_secret(password)
+    url = f"db2+ibm_db://u:{quote(password, safe='')}@db2host:50000/FILES?PWD={quote_plus(password)}"
+    fakes.replace("stack.up", lambda **args: {"source": url, "note": password, "rows": 3, "tables": ["FILES", 1]})
+    runbook.confirm("select-msp")
+    assert runbook.run("initial").reason == "person"
+
+    def unreachable(**args):
+        raise RuntimeError(f"cannot reach /data/PEOPLEDB;PWD={password}; {url}")
+
+    fakes.replace("stack.up", unreachable)
+    assert runbook.retry("provision").reason == "failed"
+    done, failed = [entry for entry in Journal(runbook.journal).entries() if entry.step == "provision" and entry.end]
+    assert done.figures == {"source": "db2+ibm_db://u:***@db2host:50000/FILES?PWD=***", "note": "***", "rows": 3,
+                            "tables": ["FILES", 1]}
+    assert failed.error == "RuntimeError: cannot reach /data/PEOPLEDB;PWD=***; db2+ibm_db://u:***@db2host:50000/FILES?PWD=***"

@@ -22,9 +22,14 @@ from offboard.validation import describe, format_version
 CATALOG_FILE = Path("catalog") / "connections.yaml"  # inside the project's runbooks/
 FORMAT = 1
 
-_TYPE = re.compile(r"^(?:(?P<sized>CHAR|VARCHAR)\((?P<length>[1-9]\d{0,4})\)|CLOB|SMALLINT|INTEGER|BIGINT|TIMESTAMP)$")
-_IDENTIFIER = re.compile(r"^[A-Z][A-Z0-9_]{0,127}$")
+_TYPE = re.compile(r"^(?:(?P<sized>CHAR|VARCHAR)\((?P<length>[1-9][0-9]{0,4})\)|CLOB|SMALLINT|INTEGER|BIGINT|TIMESTAMP)$")
+IDENTIFIER = re.compile(r"^[A-Z][A-Z0-9_]{0,127}$")  # an upper-case DB2 name: databases, schemas, tables, columns
 _INTEGER_TYPES = {"SMALLINT": sa.SMALLINT, "INTEGER": sa.INTEGER, "BIGINT": sa.BIGINT}
+# The longest text of a value: -32768, -2147483648, -9223372036854775808, and a TIMESTAMP(12)
+# (yyyy-mm-dd-hh.mm.ss.nnnnnnnnnnnn; the six digits of the usual TIMESTAMP(6) are shorter).
+_FIXED_CHARS = {"SMALLINT": 6, "INTEGER": 11, "BIGINT": 20, "TIMESTAMP": 32}
+# A CLOB declared without a length is DB2's default length, CLOB(1M): 1 MiB.
+CLOB_CHARS = 1 << 20
 
 
 def is_text_type(type_text: str) -> bool:
@@ -33,6 +38,15 @@ def is_text_type(type_text: str) -> bool:
 
 def is_integer_type(type_text: str) -> bool:
     return type_text in _INTEGER_TYPES
+
+
+def max_chars(type_text: str) -> int:
+    """The most characters a value of a catalog type can have as text. DB2 counts CHAR(n) and
+    VARCHAR(n) in bytes, and n bytes are never more than n characters."""
+    match = _TYPE.match(type_text)
+    if match and match["sized"]:
+        return int(match["length"])
+    return CLOB_CHARS if type_text == "CLOB" else _FIXED_CHARS[type_text]
 
 
 def sa_type(type_text: str) -> sa.types.TypeEngine:
@@ -52,7 +66,9 @@ class _Strict(BaseModel):
 class TableShape(_Strict):
     """What moving a table's rows needs: where it lives, its columns, its tenant column and key.
 
-    The manifest of a delivery records the same shape, so an import needs no catalog.
+    The manifest of a delivery records the same shape, but whoever holds the bucket's key can
+    rewrite a manifest: import and verify take the shape from the catalog, and refuse a delivery
+    whose shape differs from it (`difference`).
     """
 
     database: str
@@ -65,7 +81,7 @@ class TableShape(_Strict):
     @field_validator("database", "schema_name", "name")
     @classmethod
     def _identifier(cls, value: str) -> str:
-        if not _IDENTIFIER.match(value):
+        if not IDENTIFIER.match(value):
             raise ValueError(f"{value!r} is not an upper-case DB2 identifier")
         return value
 
@@ -75,7 +91,7 @@ class TableShape(_Strict):
         if len(columns) < 2:
             raise ValueError("a table needs its tenant column and at least one more")
         for column, type_text in columns.items():
-            if not _IDENTIFIER.match(column):
+            if not IDENTIFIER.match(column):
                 raise ValueError(f"{column!r} is not an upper-case DB2 identifier")
             if not isinstance(type_text, str) or not _TYPE.match(type_text):
                 raise ValueError(f"{column}: unsupported type {type_text!r} (CHAR(n), VARCHAR(n), CLOB, SMALLINT, INTEGER, BIGINT, TIMESTAMP)")
@@ -103,6 +119,26 @@ class TableShape(_Strict):
         """Just the shape, of this table or of any richer record of it (catalog or manifest entry)."""
         return TableShape.model_validate(self.model_dump(include=set(TableShape.model_fields)))
 
+    def difference(self, other: TableShape) -> str | None:
+        """How `other`, which claims to be this table, differs from it, in words (None: it does not)."""
+        if other.database != self.database:
+            return f"is in database {other.database}, the catalog says {self.database}"
+        for column, type_text in other.columns.items():
+            if column not in self.columns:
+                return f"has column {column}, which the catalog does not name"
+            if type_text != self.columns[column]:
+                return f"has column {column} as {type_text}, the catalog says {self.columns[column]}"
+        missing = [column for column in self.columns if column not in other.columns]
+        if missing:
+            return f"lacks column(s) {', '.join(missing)} of the catalog"
+        if other.column_names != self.column_names:
+            return "has its columns in another order than the catalog"
+        if other.tenant != self.tenant:
+            return f"has tenant column {other.tenant}, the catalog says {self.tenant}"
+        if other.key != self.key:
+            return f"has key {', '.join(other.key)}, the catalog says {', '.join(self.key)}"
+        return None
+
     @property
     def qualified(self) -> str:
         return f"{self.schema_name}.{self.name}"
@@ -113,6 +149,12 @@ class TableShape(_Strict):
 
     def positions(self, names: list[str]) -> list[int]:
         return [self.column_names.index(name) for name in names]
+
+    @cached_property
+    def field_chars(self) -> list[int]:
+        """The most characters of each column's values, in column order: what a reader of
+        delivered rows allows."""
+        return list(map(max_chars, self.columns.values()))
 
     @cached_property
     def tenant_position(self) -> int:
@@ -186,14 +228,9 @@ class Catalog(_Strict):
                 raise ValueError(f"{table.qualified}: content store {table.content.store!r} is not in content_stores")
         return self
 
-    def tables(self, databases: list[str] | None = None) -> list[TableSpec]:
-        """All tables in catalog order (parents before children), optionally of some databases only."""
-        return [
-            table
-            for name, database in self.databases.items()
-            if databases is None or name in databases
-            for table in database.tables.values()
-        ]
+    def tables(self) -> list[TableSpec]:
+        """All tables in catalog order (parents before children)."""
+        return [table for database in self.databases.values() for table in database.tables.values()]
 
     def table(self, qualified: str) -> TableSpec:
         for table in self.tables():

@@ -5,7 +5,9 @@ without a schema. `db2+ibm_db://user:password@host:50000/FILES` is production, t
 SCHEMA.TABLE. Statements are SQLAlchemy constructs compiled for the engine's dialect; the rows
 themselves go through the DBAPI cursor (fetchmany / executemany), because SQLAlchemy's per-row
 result and parameter processing would roughly double the per-row cost of a bulk move.
-Messages name an engine by its URL with the password hidden, never with it.
+Messages name an engine by its URL masked by `offboard.masking` (a password in the user part, a
+parameter or a DB2 connection-string part, also percent-encoded), and quote a driver's message
+scrubbed of every password this process filled in.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect, Engine
 
 from offboard.db.catalog import TableShape, sa_type
-from offboard.errors import OffboardError
+from offboard.errors import OffboardError, first_line
+from offboard.masking import mask_url, scrub
 
 
 def open_engine(url: str, *, create: bool = False) -> Engine:
@@ -28,14 +31,14 @@ def open_engine(url: str, *, create: bool = False) -> Engine:
     try:
         parsed = sa.make_url(url)
         engine = sa.create_engine(parsed)
-    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as error:
-        raise OffboardError(f"not a usable database URL {_hide(url)}: {error}") from None
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as error:  # ImportError: no driver installed
+        raise OffboardError(f"not a usable database URL {mask_url(url)}: {first_line(error)}") from None
     if engine.dialect.name == "sqlite":
         path = parsed.database
         if not path or path == ":memory:":
             raise OffboardError(f"{shown(engine)}: a SQLite URL must name a file (sqlite:///path/FILES.db)")
         if not create and not Path(path).is_file():
-            raise OffboardError(f"no database file at {path} ({shown(engine)})")
+            raise OffboardError(f"no database file at {scrub(path)} ({shown(engine)})")
     return engine
 
 
@@ -48,14 +51,8 @@ def open_engines(urls: Mapping[str, str], databases: Iterable[str], role: str) -
 
 
 def shown(engine: Engine) -> str:
-    return engine.url.render_as_string(hide_password=True)
-
-
-def _hide(url: str) -> str:
-    try:
-        return sa.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return "(unparsable URL)"
+    """The engine's URL as messages name it: its password masked."""
+    return mask_url(engine.url.render_as_string(hide_password=True))
 
 
 def table_of(shape: TableShape, engine: Engine | Dialect) -> sa.Table:
@@ -96,13 +93,9 @@ def database_errors(engine: Engine, doing: str) -> Iterator[None]:
     try:
         yield
     except sa.exc.DBAPIError as error:
-        raise OffboardError(f"{doing} in {shown(engine)}: {_first_line(error.orig)}") from None
+        raise OffboardError(f"{doing} in {shown(engine)}: {first_line(error.orig)}") from None
     except dbapi.Error as error:
-        raise OffboardError(f"{doing} in {shown(engine)}: {_first_line(error)}") from None
-
-
-def _first_line(error: BaseException) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise OffboardError(f"{doing} in {shown(engine)}: {first_line(error)}") from None
 
 
 def require_tables(engine: Engine, shapes: Iterable[TableShape]) -> None:

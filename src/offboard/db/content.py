@@ -2,16 +2,21 @@
 
 All orgs' files lie side by side in a store, so the org's are chosen by its rows: every
 content table of the catalog names its store and the column locating a row's file in it.
-The pairs are what the files export takes as its selection (offboard.files.selection).
+The pairs are what the files export takes as its selection (offboard.files.selection); in a
+target, the tenants of the rows pointing at a file tell the files import whose file it is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
 
 from offboard.db.catalog import Catalog
-from offboard.db.connect import database_errors, open_engines
+from offboard.db.connect import database_errors, open_engines, table_of
 from offboard.db.scan import org_batches
+from offboard.db.statements import select_by_locator
+
+LOOKUP_BATCH = 500  # paths per query: under every engine's limit on parameters
 
 
 def org_content(catalog: Catalog, sources: Mapping[str, str], org_id: str) -> Iterator[tuple[str, str]]:
@@ -23,3 +28,22 @@ def org_content(catalog: Catalog, sources: Mapping[str, str], org_id: str) -> It
         with database_errors(engine, f"reading {spec.qualified}"), engine.connect() as connection:
             for batch in org_batches(connection, spec, org_id, [spec.content.locator]):
                 yield from ((spec.content.store, path) for (path,) in batch if path)
+
+
+def content_tenants(catalog: Catalog, urls: Mapping[str, str], files: Sequence[tuple[str, str]]) -> dict[tuple[str, str], set[str]]:
+    """(store, path) -> the tenants whose rows point at that file, for the given files that any row
+    points at. DB2 pads CHAR values with blanks: they are stripped before comparing."""
+    paths: dict[str, list[str]] = defaultdict(list)
+    for store, path in files:
+        paths[store].append(path)
+    tables = [t for t in catalog.tables() if t.content is not None and t.content.store in paths]
+    engines = open_engines(urls, dict.fromkeys(t.database for t in tables), "target")
+    found: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for spec in tables:
+        engine, store = engines[spec.database], spec.content.store
+        statement = select_by_locator(table_of(spec, engine), spec.content.locator, spec.tenant)
+        with database_errors(engine, f"reading {spec.qualified}"), engine.connect() as connection:
+            for start in range(0, len(paths[store]), LOOKUP_BATCH):
+                for path, tenant in connection.execute(statement, {"paths": paths[store][start:start + LOOKUP_BATCH]}):
+                    found[(store, path.rstrip(" "))].add(str(tenant).rstrip(" "))
+    return dict(found)

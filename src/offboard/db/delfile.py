@@ -5,7 +5,8 @@ strings (and timestamps) in double quotes with inner quotes doubled, numbers bar
 empty field, so "" is an empty string and nothing at all is NULL. A DBA can load a chunk with
 `IMPORT FROM chunk.del OF DEL MODIFIED BY DELPRIORITYCHAR ...` (CLOBs may hold line breaks).
 
-Both directions stay in C loops (csv, map, zlib) with Python working per batch, not per row.
+Both directions stay in C loops (csv, map, zlib) with Python working per batch, not per row
+(reading, per block of lines: what keeps records and batches within the catalog's sizes).
 Python 3.11's csv cannot tell "" from NULL; files with empty strings (the writer counts them)
 get a second look per record, with a regular expression, to tell them apart.
 """
@@ -21,8 +22,9 @@ import re
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import islice, repeat
+from itertools import chain, islice, repeat
 from pathlib import Path
 
 from offboard.errors import OffboardError
@@ -30,6 +32,10 @@ from offboard.errors import OffboardError
 SUFFIX = ".del.gz"
 COMPRESS_LEVEL = 1  # DEL text: twice as fast as level 3 for 3% more bytes, and bytes are cheap
 _BUFFER = 1 << 20
+# A batch read ends at the first record boundary after this many characters, so that 10,000
+# records of 1 MiB CLOBs are not held at once.
+BATCH_CHARS = 8 << 20
+_BLOCK_CHARS = 1 << 18  # read at once, in whole lines
 # zlib releases the GIL: a batch compresses on the other core while the next one is formatted.
 _COMPRESSOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="del-gzip")
 
@@ -194,40 +200,144 @@ def _with_nulls(row: list[str], record: str) -> list[str | None]:
     return [None if value == "" and not field.startswith('"') else value for value, field in zip(row, fields)]
 
 
-def read_batches(path: Path, width: int, empty_strings: bool = True, size: int = 10_000) -> Iterator[list[list[str | None]]]:
-    """The records of one gzip'd DEL file, `size` at a time, as lists of `width` strings, NULL
-    as None. Numbers and timestamps stay text; the database converts them on insert.
+def read_batches(path: Path, field_chars: Sequence[int], empty_strings: bool = True, size: int = 10_000,
+                 max_chars: int = BATCH_CHARS) -> Iterator[list[list[str | None]]]:
+    """The records of one gzip'd DEL file as lists of strings, one per column, NULL as None, in
+    batches of `size` records or of about `max_chars` characters, whichever comes first. Numbers
+    and timestamps stay text; the database converts them on insert.
+
+    `field_chars` holds the most characters of each column's values (from the catalog, never from
+    the delivery). A field longer than the longest of them, or a record longer than all of them
+    together can be, is refused without being held whole: memory stays bounded whatever the file holds.
 
     Without `empty_strings` (the file's FileInfo counts none) every empty field is NULL and a
     batch is parsed and converted in C; with them, each record gets the second look.
     """
+    width = len(field_chars)
     with gzip.open(path, "rt", encoding="utf-8", newline="") as handle:
+        lines = _Lines(handle, _record_chars(field_chars), max_chars)
         record: list[str] = []  # the lines of the current record, for the second look
 
-        def lines() -> Iterator[str]:
-            for line in handle:
+        def kept() -> Iterator[str]:
+            for line in lines:
                 record.append(line)
                 yield line
 
-        reader = csv.reader(lines() if empty_strings else handle, dialect=_DelReading)
+        reader = csv.reader(kept() if empty_strings else lines, dialect=_DelReading)
         done = 0
-        try:
-            while batch := _exact_batch(reader, record, size) if empty_strings else list(islice(reader, size)):
-                if set(map(len, batch)) != {width}:
-                    bad = next(i for i, row in enumerate(batch) if len(row) != width)
-                    raise OffboardError(f"{path.name}: record {done + bad + 1} has {len(batch[bad])} fields, expected {width}")
-                done += len(batch)
-                yield batch if empty_strings else [list(map(_NULL_IF_EMPTY, row, row)) if "" in row else row for row in batch]
-        except (csv.Error, EOFError, OSError, zlib.error, UnicodeDecodeError) as error:
-            raise OffboardError(f"{path.name}: unreadable near line {reader.line_num}: {error}") from None
+        while True:
+            batch: list = []  # filled in place, so that a refusal can count the records before it
+            lines.start_batch()
+            try:
+                with _field_limit(max(field_chars)):
+                    _fill(batch, islice(iter(reader.__next__, []), size), record if empty_strings else None)
+            except (_TooLong, csv.Error, EOFError, OSError, zlib.error, UnicodeDecodeError) as error:
+                raise OffboardError(f"{path.name}: record {done + len(batch) + 1} {_problem(error, field_chars)}") from None
+            if len(batch) < size and not (lines.paused or lines.ended):
+                batch.append([])  # the reader stopped at a blank line: a record of no fields
+            if not batch:
+                return
+            if set(map(len, batch)) != {width}:
+                bad = next(i for i, row in enumerate(batch) if len(row) != width)
+                raise OffboardError(f"{path.name}: record {done + bad + 1} has {len(batch[bad])} fields, expected {width}")
+            done += len(batch)
+            yield batch if empty_strings else [list(map(_NULL_IF_EMPTY, row, row)) if "" in row else row for row in batch]
 
 
-def _exact_batch(reader: Iterator[list[str]], record: list[str], size: int) -> list[list[str | None]]:
-    batch = []
-    for row in islice(reader, size):
+def _record_chars(field_chars: Sequence[int]) -> int:
+    """The most characters a record can take: every character a doubled quote, two quotes and a
+    comma (or the line end) per field, and one more for a CR LF."""
+    return sum(2 * chars + 3 for chars in field_chars) + 1
+
+
+class _TooLong(Exception):
+    """A record longer than any record of its table can be."""
+
+
+class _Lines:
+    """The lines of a DEL text stream for csv.reader, none held whole when longer than a record
+    can be, and counted, so that a batch ends after about `max_chars` characters.
+
+    The stream is read in blocks of whole lines that csv.reader iterates in C. A batch ends
+    between records: once it holds `max_chars`, the lines of the next block come one at a time,
+    each after an empty string. Between records csv.reader returns that as an empty row, which
+    ends the batch (the reader is read as `iter(reader.__next__, [])`); inside a quoted field that
+    spans lines it adds nothing. A record still open `record_chars` characters later is too long.
+    """
+
+    def __init__(self, handle: io.TextIOBase, record_chars: int, max_chars: int) -> None:
+        self._handle = handle
+        self._record_chars = record_chars
+        self._max_chars = max_chars
+        self._batch = 0
+        self._chars = 0  # read into the current batch
+        self.paused = False  # the current batch ends at the next record boundary
+        self._paused_at = 0  # characters into the batch when it paused
+        self.ended = False
+
+    def start_batch(self) -> None:
+        self._batch += 1
+        self._chars, self.paused = 0, False
+
+    def __iter__(self) -> Iterator[str]:
+        return chain.from_iterable(self._pieces())
+
+    def _pieces(self) -> Iterator[Iterable[str]]:
+        while block := self._handle.read(min(_BLOCK_CHARS, self._max_chars)):
+            rest = "" if block.endswith("\n") else self._handle.readline(self._record_chars + 1)
+            too_long = len(rest) > self._record_chars
+            # Without the long line's start, so that the reader first takes the records before it.
+            block = block[:max(block.rfind("\n"), block.rfind("\r")) + 1] if too_long else block + rest
+            lines = io.StringIO(block, newline="")  # splits at CR, LF and CR LF only, as csv does
+            if self._chars >= self._max_chars:
+                yield from self._pausing(lines)
+            self._chars += len(block) - lines.tell()
+            yield lines
+            if too_long:
+                raise _TooLong
+        self.ended = True
+
+    def _pausing(self, lines: io.StringIO) -> Iterator[Iterable[str]]:
+        """Each line after a pause, until the batch ends."""
+        batch = self._batch
+        if not self.paused:
+            self.paused, self._paused_at = True, self._chars
+        for line in lines:
+            yield ("", line)
+            if self._batch != batch:
+                return
+            self._chars += len(line)
+            if self._chars - self._paused_at >= self._record_chars:  # all of it one record, begun before
+                raise _TooLong
+
+
+@contextmanager
+def _field_limit(chars: int) -> Iterator[None]:
+    """csv's limit on the characters of a field, for one batch: it is one setting for the whole
+    process, which other readers of CSV files must get back."""
+    previous = csv.field_size_limit(chars)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _fill(batch: list, rows: Iterator[list[str]], record: list[str] | None) -> None:
+    """Append `rows` to `batch`; with `record` (the lines read), each gets the second look."""
+    if record is None:
+        batch.extend(rows)
+        return
+    for row in rows:
         batch.append(_with_nulls(row, "".join(record)) if "" in row else row)
         record.clear()
-    return batch
+
+
+def _problem(error: Exception, field_chars: Sequence[int]) -> str:
+    if isinstance(error, _TooLong):
+        return f"is longer than the columns of its table allow ({_record_chars(field_chars)} characters)"
+    if isinstance(error, csv.Error) and str(error).startswith("field larger than field limit"):
+        return f"has a field longer than the columns of its table allow ({max(field_chars)} characters)"
+    return f"is unreadable: {error}"
 
 
 def check_file(folder: Path, info: FileInfo) -> None:

@@ -30,7 +30,7 @@ from pydantic import ValidationError
 from offboard.db.catalog import Catalog, TableShape, is_integer_type
 from offboard.db.connect import database_errors, open_engines
 from offboard.db.delfile import SUFFIX, ChunkWriter, DelWriter, check_file, read_batches
-from offboard.db.digest import Checksum, row_digests
+from offboard.db.digest import DIGEST_BYTES, Checksum, row_digests
 from offboard.db.manifest import (
     FORMAT,
     Manifest,
@@ -80,7 +80,6 @@ def export_org(
     out_root: Path,
     kind: str = "initial",
     *,
-    databases: list[str] | None = None,
     chunk_rows: int = CHUNK_ROWS,
     chunk_bytes: int = CHUNK_BYTES,
     progress: Progress | None = None,
@@ -94,7 +93,7 @@ def export_org(
         manifest = _own(read_manifest(folder), org_id, folder)
         return Delivery(folder, manifest, already_committed=True)
     previous = _own(read_manifest(out_root / previous_name), org_id, out_root / previous_name) if previous_name else None
-    tables = catalog.tables(databases)
+    tables = catalog.tables()
     engines = open_engines(sources, dict.fromkeys(t.database for t in tables), "source")
     _claim(folder, org_id, name, previous_name)
     limits = _Limits(chunk_rows, chunk_bytes)
@@ -140,7 +139,7 @@ def _finished(folder: Path, shape: TableShape) -> TableEntry | None:
     if not record.is_file():
         return None
     try:
-        entry = TableEntry.model_validate_json(record.read_text(encoding="utf-8"))
+        entry = TableEntry.model_validate_json(record.read_bytes())
         if entry.shape() != shape:
             return None  # the catalog changed since
         for info in [*entry.chunks, entry.index]:
@@ -230,9 +229,10 @@ def _previous_digests(baseline: _Baseline, shape: TableShape) -> dict:
     if entry.shape() != shape:
         raise OffboardError(f"{shape.qualified} changed shape since {baseline.folder.name}: export an initial delivery again")
     check_file(baseline.folder, entry.index)
+    index_chars = [2 * DIGEST_BYTES, *(shape.field_chars[i] for i in shape.key_positions)]  # hex digest, then the key
     known: dict = {}
-    for batch in read_batches(baseline.folder / entry.index.file, 1 + len(entry.key), entry.index.empty_strings > 0):
-        known.update(zip(_keys([list(map(itemgetter(i + 1), batch)) for i in range(len(entry.key))]), map(itemgetter(0), batch)))
+    for batch in read_batches(baseline.folder / entry.index.file, index_chars, entry.index.empty_strings > 0):
+        known.update(zip(_keys([list(map(itemgetter(i + 1), batch)) for i in range(len(shape.key))]), map(itemgetter(0), batch)))
     return known
 
 

@@ -13,6 +13,7 @@ each table's checksum after the fix-up, which `verify` compares against later.
 from __future__ import annotations
 
 import csv
+import io
 import pickle
 import re
 import tempfile
@@ -44,12 +45,14 @@ from offboard.db.manifest import now, write_json_atomically
 from offboard.db.scan import Progress, count_rows, org_batches, table_state
 from offboard.db.statements import ORG_ID, update_columns
 from offboard.errors import OffboardError
-from offboard.project import Project
+from offboard.project import Project, read_utf8
 from offboard.templates import render
 from offboard.validation import describe
 
 RULES_TEMPLATE = "fixup/rules.yaml.j2"
 SPOOL_ROWS = 1000
+MAPPING_HEADER = ["cloud_id", "target_id", "email"]
+MAPPING_FIELD_LENGTH = 1024  # characters: far more than an id or an address, far less than garbage
 
 
 class _Strict(BaseModel):
@@ -119,26 +122,44 @@ def parse_rules(text: str, shown: str) -> Rules:
 
 
 def read_user_mapping(path: Path) -> dict[str, str]:
-    """cloud id -> target id from the directory sync's CSV (header cloud_id,target_id,email)."""
+    """cloud id -> target id from the directory sync's CSV (header cloud_id,target_id,email).
+
+    Anything but such a CSV is refused in one line naming the file and line: a header alone is an
+    empty mapping, garbage never is. `db fixup` reads it, and `runbook render` before the first step.
+    """
+    shown = f"the user mapping {path}"
+    rows = csv.reader(io.StringIO(read_utf8(path, shown).removeprefix("\ufeff"), newline=""))
+    mapping: dict[str, str] = {}
     try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            if not {"cloud_id", "target_id"} <= set(reader.fieldnames or ()):
-                raise OffboardError(f"{path}: expected the header cloud_id,target_id,email")
-            mapping: dict[str, str] = {}
-            for row in reader:
-                cloud, target = (row["cloud_id"] or "").strip(), (row["target_id"] or "").strip()
-                if not cloud or not target:
-                    raise OffboardError(f"{path} line {reader.line_num}: cloud_id and target_id are both required")
-                if mapping.get(cloud, target) != target:
-                    raise OffboardError(f"{path} line {reader.line_num}: cloud id {cloud} is mapped twice")
-                mapping[cloud] = target
-    except OSError as error:
-        raise OffboardError(f"cannot read the user mapping {path}: {error.strerror}") from None
+        if next(rows, None) != MAPPING_HEADER:
+            raise OffboardError(f"{shown}: expected the header {','.join(MAPPING_HEADER)}")
+        for row in rows:
+            if not row:
+                continue  # a blank line
+            cloud, target = mapping_row(row, f"{shown} line {rows.line_num}")
+            if mapping.get(cloud, target) != target:
+                raise OffboardError(f"{shown} line {rows.line_num}: cloud id {cloud} is mapped twice")
+            mapping[cloud] = target
+    except csv.Error as error:
+        raise OffboardError(f"{shown} line {rows.line_num}: not a CSV file ({error})") from None
     both = set(mapping) & set(mapping.values())
     if both:
-        raise OffboardError(f"{path}: {', '.join(sorted(both))} is a cloud id and a target id; a second run would map it again")
+        raise OffboardError(f"{shown}: {', '.join(sorted(both))} is a cloud id and a target id; a second run would map it again")
     return mapping
+
+
+def mapping_row(row: list[str], where: str) -> tuple[str, str]:
+    """The cloud id and target id of one row of the mapping, unless it is not three sane fields."""
+    if len(row) != len(MAPPING_HEADER):
+        raise OffboardError(f"{where}: expected {len(MAPPING_HEADER)} fields ({','.join(MAPPING_HEADER)}), found {len(row)}")
+    if any(len(field) > MAPPING_FIELD_LENGTH for field in row):
+        raise OffboardError(f"{where}: a field longer than {MAPPING_FIELD_LENGTH} characters")
+    cloud, target, email = (field.strip() for field in row)
+    if not cloud or not target:
+        raise OffboardError(f"{where}: cloud_id and target_id are both required")
+    if not all(value.isprintable() for value in (cloud, target, email)):  # NUL, line breaks, other control characters
+        raise OffboardError(f"{where}: a control character in an id or address")
+    return cloud, target
 
 
 class ColumnFixup(BaseModel):

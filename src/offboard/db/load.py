@@ -1,9 +1,15 @@
 """Import: a committed delivery into the target databases (staging or production).
 
 Everything that can be refused is checked before the first write: the manifest is the org's,
-every chunk is complete and unaltered, every table and column exists in the target, and each
-table is in the state the delivery expects. Then each table loads in one transaction: all of
-it or none of it, finished by a count of the org's rows that must equal the source's.
+its tables and their shapes are the catalog's, every chunk is complete and unaltered, every
+table and column exists in the target, and each table is in the state the delivery expects.
+Then each table loads in one transaction: all of it or none of it, finished by a count of the
+org's rows that must equal the source's. A chunk whose records do not fit the catalog's columns
+(a record or field too long, another number of fields, a row of another tenant) is refused while
+its table loads, and that table is left unchanged.
+
+The shapes (columns, types, tenant column, key) are always the catalog's: whoever holds the
+bucket's key can rewrite a delivery, manifest and checksums included.
 
 The org's rows go in under the MSP's org id (`target_org_id`) in the tenant column: the target
 is multi-tenant, and the org has its own id there. The fix-up rewrites the other references.
@@ -23,9 +29,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from offboard.db.catalog import Catalog, TableSpec
 from offboard.db.connect import compile_for, database_errors, open_engines, require_tables, shown, table_of
 from offboard.db.delfile import check_file, read_batches
-from offboard.db.manifest import Manifest, TableEntry, read_manifest
+from offboard.db.manifest import MANIFEST_FILE, Manifest, TableEntry, catalogued, read_manifest
 from offboard.delivery import INITIAL
 from offboard.db.scan import Progress, count_rows, table_state
 from offboard.db.statements import delete_keys, insert_rows, tenant_literal, upsert_rows
@@ -52,6 +59,7 @@ class ImportResult:
 
 
 def import_delivery(
+    catalog: Catalog,
     delivery_dir: Path,
     targets: Mapping[str, str],
     *,
@@ -65,40 +73,41 @@ def import_delivery(
     manifest = read_manifest(delivery_dir)
     if manifest.org_id != org_id:
         raise OffboardError(f"{delivery_dir} is a delivery of org {manifest.org_id}, not of {org_id}: nothing imported")
-    engines = open_engines(targets, dict.fromkeys(t.database for t in manifest.tables), "target")
-    for table in manifest.tables:
-        for chunk in table.chunks:
+    tables = catalogued(manifest, catalog, str(delivery_dir / MANIFEST_FILE))
+    engines = open_engines(targets, dict.fromkeys(spec.database for spec, _ in tables), "target")
+    for _, entry in tables:
+        for chunk in entry.chunks:
             check_file(delivery_dir, chunk)
     for database, engine in engines.items():
-        require_tables(engine, [t for t in manifest.tables if t.database == database])
-    actions = [_action(engines[t.database], manifest, t, target_org_id) for t in manifest.tables]
+        require_tables(engine, [spec for spec, _ in tables if spec.database == database])
+    actions = [_action(engines[spec.database], manifest, spec, entry, target_org_id) for spec, entry in tables]
     results = []
-    for table, action in zip(manifest.tables, actions):
+    for (spec, entry), action in zip(tables, actions):
         if action == SKIP:
-            results.append(TableImport(table.qualified, SKIP, 0, 0))
+            results.append(TableImport(spec.qualified, SKIP, 0, 0))
         else:
-            written = _load(engines[table.database], delivery_dir, manifest, table, target_org_id, batch_rows, progress)
-            results.append(TableImport(table.qualified, action, written, len(table.deleted)))
+            written = _load(engines[spec.database], delivery_dir, manifest, spec, entry, target_org_id, batch_rows, progress)
+            results.append(TableImport(spec.qualified, action, written, len(entry.deleted)))
     return ImportResult(manifest.delivery, org_id, target_org_id, results)
 
 
-def _action(engine: sa.Engine, manifest: Manifest, table: TableEntry, target_org_id: str) -> str:
+def _action(engine: sa.Engine, manifest: Manifest, spec: TableSpec, entry: TableEntry, target_org_id: str) -> str:
     """What to do with one table, or a refusal when the target is not in the expected state."""
-    with database_errors(engine, f"reading {table.qualified}"), engine.connect() as connection:
-        present = count_rows(connection, table, target_org_id)
+    with database_errors(engine, f"reading {spec.qualified}"), engine.connect() as connection:
+        present = count_rows(connection, spec, target_org_id)
         if manifest.delivery != INITIAL:
-            if present not in (table.rows_before, table.rows_total):
+            if present not in (entry.rows_before, entry.rows_total):
                 raise OffboardError(
-                    f"{table.qualified} in {shown(engine)} holds {present} rows of org {target_org_id}, but "
-                    f"{manifest.delivery} follows {manifest.previous} with {table.rows_before}: import the deliveries in order"
+                    f"{spec.qualified} in {shown(engine)} holds {present} rows of org {target_org_id}, but "
+                    f"{manifest.delivery} follows {manifest.previous} with {entry.rows_before}: import the deliveries in order"
                 )
             return MERGE
         if present == 0:
             return LOAD
-        if present == table.rows_total and table_state(connection, table, target_org_id).checksum == table.checksum:
+        if present == entry.rows_total and table_state(connection, spec, target_org_id).checksum == entry.checksum:
             return SKIP
     raise OffboardError(
-        f"{table.qualified} in {shown(engine)} already holds {present} rows of org {target_org_id} that are not this "
+        f"{spec.qualified} in {shown(engine)} already holds {present} rows of org {target_org_id} that are not this "
         f"initial delivery; an initial import needs the org's rows absent (import a delta instead, or clear the org)"
     )
 
@@ -107,40 +116,41 @@ def _load(
     engine: sa.Engine,
     folder: Path,
     manifest: Manifest,
-    table: TableEntry,
+    spec: TableSpec,
+    entry: TableEntry,
     target_org_id: str,
     batch_rows: int,
     progress: Progress | None,
 ) -> int:
-    target = table_of(table, engine)
-    others = [name for name in table.column_names if name != table.tenant]
+    target = table_of(spec, engine)
+    others = [name for name in spec.column_names if name != spec.tenant]
     statement = (
-        insert_rows(target, table.tenant, target_org_id)
+        insert_rows(target, spec.tenant, target_org_id)
         if manifest.delivery == INITIAL
-        else upsert_rows(target, table.tenant, table.key, target_org_id, engine.dialect.name)
+        else upsert_rows(target, spec.tenant, spec.key, target_org_id, engine.dialect.name)
     )
     write = compile_for(statement, engine, column_keys=others)
     written = 0
-    with database_errors(engine, f"importing {table.qualified}"), engine.begin() as connection:
+    with database_errors(engine, f"importing {spec.qualified}"), engine.begin() as connection:
         cursor = connection.connection.cursor()
-        pick = write.picker({name: i for i, name in enumerate(table.column_names)})
-        for chunk in table.chunks:
-            for batch in read_batches(folder / chunk.file, len(table.columns), chunk.empty_strings > 0, batch_rows):
-                strangers = table.foreign_tenants(batch, manifest.org_id)
+        pick = write.picker({name: i for i, name in enumerate(spec.column_names)})
+        for chunk in entry.chunks:
+            for batch in read_batches(folder / chunk.file, spec.field_chars, chunk.empty_strings > 0, batch_rows):
+                strangers = spec.foreign_tenants(batch, manifest.org_id)
                 if strangers:
-                    raise OffboardError(f"{chunk.file} holds rows of tenant {', '.join(sorted(map(repr, strangers)))}: {table.qualified} left unchanged")
+                    raise OffboardError(f"{chunk.file} holds rows of tenant {', '.join(sorted(map(repr, strangers)))}: {spec.qualified} left unchanged")
                 cursor.executemany(write.sql, list(map(pick, batch)))
                 written += len(batch)
                 if progress:
-                    progress(table.qualified, written)
-        if table.deleted:
-            delete = compile_for(delete_keys(target, table.tenant, table.key, target_org_id), engine)
-            cursor.executemany(delete.sql, list(map(delete.picker({k: i for i, k in enumerate(table.key)}), table.deleted)))
-        after = count_rows(connection, table, target_org_id)
-        if after != table.rows_total:
+                    progress(spec.qualified, written)
+        if entry.deleted:
+            delete = compile_for(delete_keys(target, spec.tenant, spec.key, target_org_id), engine)
+            cursor.executemany(delete.sql, list(map(delete.picker({k: i for i, k in enumerate(spec.key)}), entry.deleted)))
+        after = count_rows(connection, spec, target_org_id)
+        if after != entry.rows_total:
             raise OffboardError(
-                f"{table.qualified} in {shown(engine)} would hold {after} rows of org {target_org_id}, the source had "
-                f"{table.rows_total} (a key taken by another org?): the table was left unchanged"
+                f"{spec.qualified} in {shown(engine)} would hold {after} rows of org {target_org_id}, the source had "
+                f"{entry.rows_total} (a key taken by another org?): the table was left unchanged"
             )
     return written
 

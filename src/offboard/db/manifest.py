@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from offboard.db.catalog import TableShape
+from offboard.db.catalog import Catalog, TableShape, TableSpec
 from offboard.db.delfile import FileInfo
 from offboard.delivery import DELIVERY, INITIAL, delivery_number
 from offboard.errors import OffboardError
@@ -49,7 +49,7 @@ class Manifest(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     format: format_version(FORMAT)
-    org_id: str = Field(alias="orgId", pattern=r"^\d{1,20}$")
+    org_id: str = Field(alias="orgId", pattern=r"^[0-9]{1,20}$")
     delivery: str = Field(pattern=DELIVERY.pattern)
     previous: str | None = None
     created: str
@@ -57,6 +57,39 @@ class Manifest(BaseModel):
 
     def table(self, qualified: str) -> TableEntry | None:
         return next((table for table in self.tables if table.qualified == qualified), None)
+
+
+def catalogued(manifest: Manifest, catalog: Catalog, where: str) -> list[tuple[TableSpec, TableEntry]]:
+    """Each table of the catalog, in its order, with its entry in the manifest (read from `where`).
+
+    Whoever holds the bucket's key can rewrite a manifest and its chunks consistently, so the
+    catalog decides the tables and their shapes: a delivery that differs from it in any table,
+    column, type, tenant column or key is refused, and only the entries' files and figures are used.
+    """
+    entries: dict[str, TableEntry] = {}
+    for entry in manifest.tables:
+        if entry.qualified in entries:
+            raise OffboardError(f"{where}: table {entry.qualified} is listed twice")
+        entries[entry.qualified] = entry
+    specs = {spec.qualified: spec for spec in catalog.tables()}
+    unknown = [name for name in entries if name not in specs]
+    if unknown:
+        raise OffboardError(f"{where}: table {unknown[0]} is not in the catalog")
+    tables = []
+    for name, spec in specs.items():
+        entry = entries.get(name)
+        if entry is None:
+            raise OffboardError(f"{where}: table {name} of the catalog is missing")
+        problem = spec.difference(entry) or _deletions_problem(spec, entry)
+        if problem:
+            raise OffboardError(f"{where}: {name} {problem}")
+        tables.append((spec, entry))
+    return tables
+
+
+def _deletions_problem(spec: TableSpec, entry: TableEntry) -> str | None:
+    arity = next((len(key) for key in entry.deleted if len(key) != len(spec.key)), None)
+    return None if arity is None else f"deletes a key of {arity} value(s), the catalog's key has {len(spec.key)}"
 
 
 def now() -> str:
@@ -82,7 +115,7 @@ def read_manifest(folder: Path) -> Manifest:
     if not path.is_file():
         raise OffboardError(f"{folder} has no {MANIFEST_FILE}: the delivery is not committed (its export did not finish)")
     try:
-        return Manifest.model_validate_json(path.read_text(encoding="utf-8"))
+        return Manifest.model_validate_json(path.read_bytes())  # not UTF-8 is a ValidationError too
     except ValidationError as error:
         raise OffboardError(f"{path}: {describe(error)}") from None
 

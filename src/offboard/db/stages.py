@@ -23,7 +23,7 @@ from offboard.db.connect import database_errors, open_engines
 from offboard.db.export import export_org
 from offboard.db.fixup import FixupReport, fixup_target, render_rules
 from offboard.db.load import import_delivery
-from offboard.db.manifest import MANIFEST_FILE, Manifest
+from offboard.db.manifest import MANIFEST_FILE, Manifest, catalogued
 from offboard.db.scan import Progress, count_rows
 from offboard.db.verify import VerifyResult, verify_target
 from offboard.delivery import INITIAL, delivery_name, delivery_number, delivery_prefixes, pick
@@ -79,9 +79,11 @@ def export(runtime: Runtime, *, org_id: str, bucket: str, delivery: str, source_
     source = database_urls(source_databases, runtime.project.root)
     if runtime.dry_run:
         return {"dry_run": True, **planned_export(catalog(runtime.project), source, org_id, committed_in_bucket(s3, bucket), delivery)}
-    if delivery != "initial":  # a delta compares with the last delivery: have every committed one here
-        for name in committed_in_bucket(s3, bucket):
+    if delivery != INITIAL:  # a delta compares with the last delivery: have every committed one here
+        committed = committed_in_bucket(s3, bucket)
+        for name in committed:
             download_folder(s3, bucket, prefix(name), root / name, f"database delivery {name}")
+        delivery = bucket_delivery(committed, delivery)
     exported = export_org(catalog(runtime.project), source, org_id, root, delivery, progress=progress)
     if exported.manifest.delivery == INITIAL and not any(table.rows_total for table in exported.manifest.tables):
         shutil.rmtree(exported.folder)  # nothing of it reaches the bucket, and a corrected org id starts afresh
@@ -108,19 +110,28 @@ def org_rows(catalog: Catalog, sources: Mapping[str, str], org_id: str) -> int:
     return rows
 
 
+def bucket_delivery(committed: list[str], delivery: str) -> str:
+    """`delta` as the delivery after the last one committed in the bucket: one that an interrupted
+    export committed here but did not finish sending is that one, and is sent, not exported anew."""
+    return delivery_name(delivery_number(committed[-1]) + 1) if delivery == "delta" and committed else delivery
+
+
 def planned_export(catalog: Catalog, sources: Mapping[str, str], org_id: str, committed: list[str], delivery: str) -> dict[str, Any]:
     """The delivery an export would write and the org's rows it would read, counted at the source."""
-    name = delivery_name(delivery_number(committed[-1]) + 1) if delivery == "delta" and committed else delivery
+    name = bucket_delivery(committed, delivery)
     return {"delivery": name, "already_committed": name in committed, "tables": len(catalog.tables()),
             "org_rows_at_source": org_rows(catalog, sources, org_id)}
 
 
-def manifest_in_bucket(s3, bucket: str, delivery: str) -> Manifest:
-    key = prefix(delivery) + MANIFEST_FILE
+def manifest_in_bucket(s3, bucket: str, delivery: str, catalog: Catalog) -> Manifest:
+    """A committed delivery's manifest, refused (as the import refuses it) unless its tables are the catalog's."""
+    where = f"s3://{bucket}/{prefix(delivery)}{MANIFEST_FILE}"
     try:
-        return Manifest.model_validate_json(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        manifest = Manifest.model_validate_json(s3.get_object(Bucket=bucket, Key=prefix(delivery) + MANIFEST_FILE)["Body"].read())
     except ValidationError as error:
-        raise OffboardError(f"s3://{bucket}/{key}: {describe(error)}") from None
+        raise OffboardError(f"{where}: {describe(error)}") from None
+    catalogued(manifest, catalog, where)
+    return manifest
 
 
 @one_at_a_time
@@ -151,14 +162,15 @@ def import_(runtime: Runtime, *, org_id: str, target_org_id: str, bucket: str, d
     if runtime.dry_run:
         s3 = runtime.s3(bucket)
         names = pick(committed_in_bucket(s3, bucket), delivery, "database", bucket)
-        manifests = [manifest_in_bucket(s3, bucket, name) for name in names]
+        manifests = [manifest_in_bucket(s3, bucket, name, catalog(runtime.project)) for name in names]
         return {"dry_run": True, "deliveries": names, "target": target, "databases": sorted(urls),
                 "rows": sum(table.rows for manifest in manifests for table in manifest.tables),
                 "deleted": sum(len(table.deleted) for manifest in manifests for table in manifest.tables)}
     names, _ = fetch(runtime, bucket, delivery)
     figures: dict[str, Any] = {"deliveries": names, "rows": 0, "deleted": 0}
     for name in names:
-        result = import_delivery(import_dir(runtime) / name, urls, org_id=org_id, target_org_id=target_org_id, progress=progress)
+        result = import_delivery(catalog(runtime.project), import_dir(runtime) / name, urls, org_id=org_id,
+                                 target_org_id=target_org_id, progress=progress)
         figures["rows"] += sum(table.rows for table in result.tables)
         figures["deleted"] += sum(table.deleted for table in result.tables)
     fixup_report_path(runtime, target).unlink(missing_ok=True)
@@ -188,7 +200,8 @@ def verify(runtime: Runtime, *, org_id: str, target_org_id: str, target: str, ta
         raise OffboardError(f"nothing was imported into {target} for stack {runtime.stack}: run `offboard db import` first")
     report_path = fixup_report_path(runtime, target)
     report = FixupReport.load(report_path) if report_path.is_file() else None
-    result = verify_target(import_dir(runtime) / last.read_text(encoding="utf-8"), target_urls(runtime, target, target_databases),
+    result = verify_target(catalog(runtime.project), import_dir(runtime) / last.read_text(encoding="utf-8"),
+                           target_urls(runtime, target, target_databases),
                            org_id=org_id, target_org_id=target_org_id, fixup_report=report, progress=progress)
     if not runtime.dry_run:
         proof = {**dataclasses.asdict(result), "ok": result.ok}

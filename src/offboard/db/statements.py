@@ -16,7 +16,7 @@ from sqlalchemy.sql.expression import ClauseElement, Executable
 
 from offboard.errors import OffboardError
 
-ORG_ID = re.compile(r"^\d{1,20}$")
+ORG_ID = re.compile(r"^[0-9]{1,20}$")  # not \d: it takes the digits of every script, and so does int()
 
 
 def tenant_literal(org_id: str) -> sa.ColumnElement:
@@ -29,6 +29,11 @@ def select_org_rows(table: sa.Table, tenant: str, key: list[str], columns: list[
     """The org's rows in key order (so repeated exports write identical files); binds `org`."""
     selected = [table.c[name] for name in columns] if columns else list(table.c)
     return sa.select(*selected).where(table.c[tenant] == sa.bindparam("org")).order_by(*(table.c[k] for k in key))
+
+
+def select_by_locator(table: sa.Table, locator: str, tenant: str) -> sa.Select:
+    """The locator and tenant of every row, of any tenant, pointing at one of the files `paths` names."""
+    return sa.select(table.c[locator], table.c[tenant]).where(table.c[locator].in_(sa.bindparam("paths", expanding=True)))
 
 
 def count_org_rows(table: sa.Table, tenant: str) -> sa.Select:

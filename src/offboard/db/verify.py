@@ -1,8 +1,10 @@
 """Verify: the target holds exactly the org's rows of a delivery.
 
-Per table, the org's row count and checksum in the target against the delivery's manifest
-(the source's state when it was exported). After a fix-up the rows differ from the source by
-design: the counts still come from the manifest, the checksums from the fix-up's report.
+Per table of the catalog, the org's row count and checksum in the target against the delivery's
+manifest (the source's state when it was exported); the tables and their shapes are the
+catalog's, and a delivery that differs from it is refused (`manifest.catalogued`). After a
+fix-up the rows differ from the source by design: the counts still come from the manifest, the
+checksums from the fix-up's report.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from offboard.db.catalog import Catalog
 from offboard.db.connect import database_errors, open_engines, table_of
 from offboard.db.fixup import FixupReport
-from offboard.db.manifest import read_manifest
+from offboard.db.manifest import MANIFEST_FILE, catalogued, read_manifest
 from offboard.db.scan import Progress, table_state
 from offboard.db.statements import tenant_literal
 from offboard.errors import OffboardError
@@ -51,6 +54,7 @@ class VerifyResult:
 
 
 def verify_target(
+    catalog: Catalog,
     delivery_dir: Path,
     targets: Mapping[str, str],
     *,
@@ -67,17 +71,18 @@ def verify_target(
     if fixup_report is not None and (fixup_report.dry_run or fixup_report.org_id != target_org_id):
         what = "a dry run" if fixup_report.dry_run else f"for org {fixup_report.org_id}"
         raise OffboardError(f"the fix-up report is {what}; verify needs the report of the fix-up of org {target_org_id}")
-    engines = open_engines(targets, dict.fromkeys(t.database for t in manifest.tables), "target")
+    tables = catalogued(manifest, catalog, str(delivery_dir / MANIFEST_FILE))
+    engines = open_engines(targets, dict.fromkeys(spec.database for spec, _ in tables), "target")
     checks = []
-    for table in manifest.tables:
-        fixed = fixup_report.table(table.qualified) if fixup_report else None
-        expected = fixed.checksum if fixed else table.checksum
-        engine = engines[table.database]
-        with database_errors(engine, f"verifying {table.qualified}"), engine.connect() as connection:
-            target = table_of(table, engine)
+    for spec, entry in tables:
+        fixed = fixup_report.table(spec.qualified) if fixup_report else None
+        expected = fixed.checksum if fixed else entry.checksum
+        engine = engines[spec.database]
+        with database_errors(engine, f"verifying {spec.qualified}"), engine.connect() as connection:
+            target = table_of(spec, engine)
             if not sa.inspect(connection).has_table(target.name, schema=target.schema):
-                checks.append(TableCheck(table.qualified, table.rows_total, expected, None, None))
+                checks.append(TableCheck(spec.qualified, entry.rows_total, expected, None, None))
                 continue
-            state = table_state(connection, table, target_org_id, progress)
-        checks.append(TableCheck(table.qualified, table.rows_total, expected, state.rows, state.checksum))
+            state = table_state(connection, spec, target_org_id, progress)
+        checks.append(TableCheck(spec.qualified, entry.rows_total, expected, state.rows, state.checksum))
     return VerifyResult(manifest.delivery, target_org_id, "fix-up report" if fixup_report else "manifest", checks)

@@ -1,8 +1,10 @@
 """Import: one committed delivery into the target's content-store roots.
 
-Every archive lands in staging and is verified first; only then are the files moved into place
-(renames) and the delivery's deletions applied. Running it again lands the same files again:
-the result is the same.
+The target's stores are shared with other orgs: before anything is written, every file the
+delivery would write or delete must be absent or the org's (`offboard.files.owners`). Every
+archive then lands in staging and is verified; only then are the files claimed for the org,
+moved into place (renames), and the delivery's deletions applied. Running it again lands the
+same files again: the result is the same.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from offboard.errors import OffboardError
 from offboard.files.deliveries import required_manifest
 from offboard.files.landing import land_archive
 from offboard.files.manifest import Manifest
+from offboard.files.owners import Ownership, TargetOrg
 from offboard.files.parallel import run_all
 from offboard.files.progress import Progress, Silent
 from offboard.files.selection import StoreFolders, StoreRoots
@@ -30,22 +33,34 @@ class ImportResult:
     deleted: int
 
 
-def import_files(s3, bucket: str, org_id: str, delivery: str, roots: StoreRoots, *,
+def import_files(s3, bucket: str, org_id: str, delivery: str, roots: StoreRoots, target: TargetOrg, *,
                  settings: TransferSettings = TransferSettings(), progress: Progress | None = None) -> ImportResult:
-    """Land a committed delivery (`initial`, `delta-N`) under the target roots, per store."""
+    """Land a committed delivery (`initial`, `delta-N`) of org `org_id` under the target roots, per
+    store, as the files of `target` (the org in the target)."""
     manifest = required_manifest(s3, bucket, delivery, org_id)
     folders = StoreFolders(roots)
-    targets = {name: folders.path(name) for name in [*manifest.files, *manifest.deleted]}
+    targets, ownership = owned_targets(manifest, folders, target)
     progress = progress or Silent()
     progress.start(sum(entry.size for entry in manifest.archives.values()), len(manifest.files))
     staging = Staging(folders.roots, org_id, delivery)
     staging.reset()
     try:
         land_all(s3, bucket, manifest, staging, settings, progress)
+        ownership.claim(manifest.files, delivery)
         move_into_place(manifest, staging, targets)
+        ownership.release(manifest.deleted)
     finally:
         staging.remove()
     return ImportResult(delivery, len(manifest.files), sum(e.size for e in manifest.files.values()), len(manifest.deleted))
+
+
+def owned_targets(manifest: Manifest, folders: StoreFolders, target: TargetOrg) -> tuple[dict[str, str], Ownership]:
+    """Where each file the delivery writes or deletes lies in the target, once every one of them
+    is proven absent or the org's; refused in one line otherwise."""
+    targets = {name: folders.path(name) for name in [*manifest.files, *manifest.deleted]}
+    ownership = Ownership(folders.roots, target)
+    ownership.refuse_foreign(targets, manifest.delivery)
+    return targets, ownership
 
 
 def land_all(s3, bucket: str, manifest: Manifest, staging: Staging, settings: TransferSettings, progress: Progress) -> None:

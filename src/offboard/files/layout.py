@@ -14,7 +14,7 @@ import re
 
 from offboard.errors import OffboardError
 
-ARCHIVE = re.compile(r"^(\d{5,})\.tar$")
+ARCHIVE = re.compile(r"^([0-9]{5,})\.tar$")
 
 
 def files_prefix(delivery: str) -> str:

@@ -61,7 +61,7 @@ def _canonical(names: Iterable[str]) -> None:
 
 class Manifest(_Strict):
     format: format_version(FORMAT)
-    org_id: str = Field(alias="orgId", pattern=r"^\d{1,20}$")
+    org_id: str = Field(alias="orgId", pattern=r"^[0-9]{1,20}$")
     delivery: str = Field(pattern=DELIVERY.pattern)
     created: str
     archives: dict[str, ArchiveEntry]

@@ -14,12 +14,14 @@ import json
 from typing import Any, Mapping
 
 from offboard.customer import content_roots, database_urls
-from offboard.db.content import org_content
+from offboard.db.content import content_tenants, org_content
 from offboard.db.stages import catalog, org_rows, unknown_org
 from offboard.delivery import INITIAL, pick
 from offboard.files.deliveries import committed_manifests
 from offboard.files.export import export_files, plan_export
-from offboard.files.importer import import_files
+from offboard.files.importer import import_files, owned_targets
+from offboard.files.owners import TargetOrg
+from offboard.files.selection import StoreFolders
 from offboard.files.progress import Progress
 from offboard.files.verify import VerifyReport, verify_files
 from offboard.runtime import Runtime, one_at_a_time
@@ -49,18 +51,24 @@ def export(runtime: Runtime, *, org_id: str, bucket: str, delivery: str, source_
 
 
 @one_at_a_time
-def import_(runtime: Runtime, *, org_id: str, bucket: str, delivery: str, target_stores: Mapping[str, str],
-            progress: Progress | None = None) -> dict[str, Any]:
-    """Land committed deliveries, in order, under the target's content stores."""
-    s3, roots = runtime.s3(bucket), content_roots(target_stores, runtime.project.root)
+def import_(runtime: Runtime, *, org_id: str, target_org_id: str, bucket: str, delivery: str, target_stores: Mapping[str, str],
+            target_databases: Mapping[str, str], progress: Progress | None = None) -> dict[str, Any]:
+    """Land committed deliveries, in order, under the target's content stores, writing and deleting
+    only what is absent there or the org's (`target_org_id`; its rows in `target_databases`)."""
+    project = runtime.project
+    s3, roots = runtime.s3(bucket), content_roots(target_stores, project.root)
     manifests = {manifest.delivery: manifest for manifest in committed_manifests(s3, bucket, org_id)}
     names = pick(list(manifests), delivery, "files", bucket)
+    urls = database_urls(target_databases, project.root)
+    target = TargetOrg(target_org_id, lambda files: content_tenants(catalog(project), urls, files))
     if runtime.dry_run:
         chosen = [manifests[name] for name in names]
+        for manifest in chosen:
+            owned_targets(manifest, StoreFolders(roots), target)  # a refusal, as the import would refuse
         return {"dry_run": True, "deliveries": names, "files": sum(len(m.files) for m in chosen),
                 "bytes": sum(entry.size for m in chosen for entry in m.files.values()),
                 "deleted": sum(len(m.deleted) for m in chosen), "into": sorted(str(root) for root in roots.values())}
-    results = [import_files(s3, bucket, org_id, name, roots, progress=progress) for name in names]
+    results = [import_files(s3, bucket, org_id, name, roots, target, progress=progress) for name in names]
     return {"deliveries": names, "files": sum(r.files for r in results), "bytes": sum(r.bytes for r in results),
             "deleted": sum(r.deleted for r in results)}
 

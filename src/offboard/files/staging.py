@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 import shutil
 
+from offboard.files.owners import RESERVED
 from offboard.files.selection import split_name
 
-PREFIX = ".offboard-staging-"
+PREFIX = f"{RESERVED}staging-"
 
 
 class Staging:

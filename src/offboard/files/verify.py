@@ -19,6 +19,7 @@ from rich.text import Text
 
 from offboard.files.hashing import sha256_file
 from offboard.files.manifest import FileEntry, Manifest, cumulative
+from offboard.files.owners import RESERVED
 from offboard.files.progress import Progress, Silent
 from offboard.files.selection import Selection, StoreFolders, StoreRoots, file_name
 
@@ -48,13 +49,16 @@ class VerifyReport:
 
 
 def walk(store: str, root: str) -> Iterator[tuple[str, os.stat_result]]:
-    """Every entry below a store's root that is not a folder (links are not followed)."""
+    """Every entry below a store's root that is not a folder (links are not followed), but for
+    what this tool keeps at the top of a store (the owner record, staging folders)."""
     folders = [(root, store)]
     while folders:
         folder, prefix = folders.pop()
         with os.scandir(folder) as entries:
             for entry in entries:
                 name = f"{prefix}/{entry.name}"
+                if folder == root and entry.name.startswith(RESERVED):
+                    continue
                 if entry.is_dir(follow_symlinks=False):
                     folders.append((entry.path, name))
                 else:

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
+from offboard.masking import register_secret
 from offboard.project import write_private
 
 SECRET_FILE = "secret_access_key"
@@ -28,6 +29,9 @@ class StackOutputs(BaseModel):
     endpoint_url: str | None = None
     endpoint_instance: str | None = None
     secret_access_key: SecretStr
+
+    def model_post_init(self, context: Any) -> None:
+        register_secret(self.secret_access_key.get_secret_value())  # no message of this process shows it
 
     def public(self) -> dict[str, Any]:
         """Everything but the secret, for files and logs."""

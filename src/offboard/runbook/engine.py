@@ -11,7 +11,6 @@ step alone (its module run by hand): in order, past its gates, journaled like an
 
 from __future__ import annotations
 
-import json
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Literal, Protocol
@@ -268,7 +267,7 @@ class Engine:
         sensitive = self.sensitive()
         return self.journal.append(entry_of(
             workflow, step, "failed" if error else "done", start=start, end=utc_now(), **ran_by,
-            figures=json.loads(sensitive.redact(json.dumps(figures, default=str))),
+            figures=sensitive.redact_figures(figures),
             error=sensitive.redact(error) if error else None,
         ))
 

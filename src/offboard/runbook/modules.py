@@ -31,6 +31,7 @@ from offboard.templates import render
 
 MODULES_DIR = "modules"  # under runbooks/ the templates, under a stack's state the rendered modules
 MIN_SECRET_LENGTH = 4  # shorter environment values would be found everywhere
+FIXUP_ACTION = "db.fixup"  # the step that reads the user mapping
 
 Change = Literal["new", "changed", "inputs only", "unchanged", "edit replaced"]
 INPUT_LINE = re.compile(rb'^ +"[^"\n]+": "[0-9a-f]{64}",$', re.MULTILINE)  # a line of `rendered_from`
@@ -59,6 +60,8 @@ def render_modules(project: Project, stack: str, workflow: str, backend: str,
     customer = load_customer(project, stack)
     require_own_org(project, customer)
     steps = [step for step in load_runbook(project, customer, None).workflow(workflow).steps if step.kind is Kind.automated]
+    if any(step.action == FIXUP_ACTION for step in steps):
+        check_user_mapping(project, customer)
     context = {"customer": customer, "bucket": bucket_name(customer), "backend": backend, "workflow": workflow,
                "rendered_from": {project.shown(path): sha256_file(path) for path in inputs(project, stack)}}
     secrets = secrets_of(customer, outputs)
@@ -75,6 +78,13 @@ def render_modules(project: Project, stack: str, workflow: str, backend: str,
         for gone in {step for step, entry in accepted.items() if entry.workflow == workflow} - {step.id for step, _, _ in bodies}:
             module_path(project, stack, workflow, gone).unlink(missing_ok=True)  # its step left the workflow
     return rendered
+
+
+def check_user_mapping(project: Project, customer: Customer) -> None:
+    """Read the fix-up's user mapping as `db fixup` will: a bad one is refused before the first step runs."""
+    from offboard.db.fixup import read_user_mapping
+
+    read_user_mapping(project.root / customer.fixup_settings().user_mapping)
 
 
 def inputs(project: Project, stack: str) -> list[Path]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from offboard.errors import OffboardError
+from offboard.errors import OffboardError, one_line_on_error
 from offboard.files.hashing import sha256_file
 from offboard.project import Project
 from offboard.runtime import Runtime
@@ -51,14 +51,14 @@ def execute(header: RenderedStep, run: Run, project: Project, dry_run: bool = Fa
 
 
 def main(header: RenderedStep, run: Run, module_file: str) -> None:
-    """`python <module>.py [--dry-run]`: the one step by hand; its figures as JSON, or one error line."""
+    """`python <module>.py [--dry-run]`: the one step by hand; its figures as JSON, or one scrubbed error line."""
     from offboard.runbook import commands  # the engine, which in turn loads this module
 
     parser = argparse.ArgumentParser(description=f"Step {header.step} of the {header.workflow} delivery of stack "
                                                  f"{header.stack}, run alone and journaled.")
     parser.add_argument("--dry-run", action="store_true", help="Say what the step would do; change nothing.")
     options = parser.parse_args()
-    try:
+    with one_line_on_error(header.step):
         project = Project.find(Path(module_file).resolve().parent)
         if options.dry_run:
             figures = execute(header, run, project, dry_run=True)
@@ -69,7 +69,4 @@ def main(header: RenderedStep, run: Run, module_file: str) -> None:
             if not outcome.ok:
                 raise OffboardError(outcome.message)
             figures = outcome.entries[-1].figures
-    except OffboardError as error:
-        print(f"{header.step}: {error}", file=sys.stderr)
-        raise SystemExit(1) from None
     print(json.dumps(figures, indent=2, default=str))

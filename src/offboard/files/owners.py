@@ -1,0 +1,166 @@
+"""Whose file is it: an import writes and deletes only what is provably the org's.
+
+The MSP's content stores are shared by every org, their files side by side in the same
+folders, and a delivery says nothing trustworthy about who owns a path: whoever holds the
+bucket's key can write any name into an archive and its manifest. So the target decides. An
+existing file is the org's when an earlier delivery of the org wrote it (the record below), or
+when no delivery wrote it and the org's rows in the target, and no other org's, point at it.
+An import writes a file only where nothing exists yet or where the file is the org's, and
+deletes only the org's files; anything else refuses the whole delivery before it is written.
+
+The record is `<store root>/.offboard-owners.sqlite`: kept with the store, so every machine
+that imports into the store sees the same, out of reach of the bucket's key, and shared by the
+orgs of the store (one owner per name). A delivery claims its names before it moves them into
+place, so an import interrupted after its moves finds them its own when run again.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from offboard.errors import OffboardError
+from offboard.files.manifest import FileEntry
+from offboard.files.selection import split_name
+
+RESERVED = ".offboard-"  # names at the top of a target store that this tool keeps for itself
+RECORD = f"{RESERVED}owners.sqlite"
+BUSY_SECONDS = 60  # another stack's import may be writing the same store's record
+LOOKUP_BATCH = 500  # names per query: under every engine's limit on parameters
+Name = tuple[str, str]  # (store, path relative to the store)
+TenantsOf = Callable[[list[Name]], Mapping[Name, set[str]]]  # which tenants' rows in the target point at each file
+
+
+@dataclass(frozen=True)
+class TargetOrg:
+    """The org as the target knows it: its id there, and the target's rows to ask."""
+
+    org_id: str
+    tenants_of: TenantsOf
+
+
+def is_reserved(name: str) -> bool:
+    """Whether a canonical `<store>/<relative>` name is one this tool keeps at the top of a store."""
+    return name.partition("/")[2].startswith(RESERVED)
+
+
+class OwnerRecord:
+    """Which org's delivery wrote each file of one store root."""
+
+    def __init__(self, root: str) -> None:
+        self.path = os.path.join(root, RECORD)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One transaction on the record; its problems as one line."""
+        try:
+            with closing(sqlite3.connect(self.path, timeout=BUSY_SECONDS)) as connection, connection:
+                connection.execute("CREATE TABLE IF NOT EXISTS owned (name TEXT PRIMARY KEY, org TEXT NOT NULL, "
+                                   "delivery TEXT NOT NULL, sha256 TEXT NOT NULL, claimed TEXT NOT NULL) WITHOUT ROWID")
+                yield connection
+        except sqlite3.Error as error:
+            raise OffboardError(f"the record of who owns the store's files, {self.path}, cannot be used: {error}") from None
+
+    def owners(self, relatives: list[str]) -> dict[str, str]:
+        """relative path -> the org whose delivery wrote it, for those the record knows."""
+        if not relatives or not os.path.exists(self.path):
+            return {}  # and a dry run leaves no record behind
+        found: dict[str, str] = {}
+        with self._transaction() as connection:
+            for start in range(0, len(relatives), LOOKUP_BATCH):
+                batch = relatives[start:start + LOOKUP_BATCH]
+                marks = ",".join("?" * len(batch))
+                found.update(connection.execute(f"SELECT name, org FROM owned WHERE name IN ({marks})", batch))
+        return found
+
+    def claim(self, files: Mapping[str, FileEntry], org: str, delivery: str) -> None:
+        claimed = datetime.now(UTC).isoformat(timespec="seconds")
+        with self._transaction() as connection:
+            # a name claimed already for the same content keeps its line: importing again changes nothing
+            connection.executemany("INSERT INTO owned VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                                   "org = excluded.org, delivery = excluded.delivery, sha256 = excluded.sha256, "
+                                   "claimed = excluded.claimed WHERE org != excluded.org OR sha256 != excluded.sha256",
+                                   ((name, org, delivery, entry.sha256, claimed) for name, entry in files.items()))
+
+    def release(self, relatives: Iterable[str], org: str) -> None:
+        with self._transaction() as connection:
+            connection.executemany("DELETE FROM owned WHERE name = ? AND org = ?", ((name, org) for name in relatives))
+
+
+class Ownership:
+    """The owner checks and the records of one import's target stores."""
+
+    def __init__(self, roots: Mapping[str, str], target: TargetOrg) -> None:
+        """`roots`: store -> its root folder in the target, resolved (`StoreFolders.roots`)."""
+        self.target = target
+        self.records = {store: OwnerRecord(root) for store, root in roots.items()}
+
+    def refuse_foreign(self, targets: Mapping[str, str], delivery: str) -> None:
+        """Refuse the delivery, naming a path, if it would write or delete (`targets`: name -> its path
+        in the target) a file that exists and is not provably the org's, or a name this tool keeps."""
+        problems = [f"{name} is a name offboard keeps for itself in the target's stores" for name in targets if is_reserved(name)]
+        present, below_files = self._present(targets)
+        problems += [f"{name} would lie below a file of the target" for name in below_files]
+        unrecorded: list[Name] = []
+        for store, relatives in present.items():
+            owners = self.records[store].owners(relatives)
+            for relative in relatives:
+                owner = owners.get(relative)
+                if owner is None:
+                    unrecorded.append((store, relative))
+                elif owner != self.target.org_id:
+                    problems.append(f"{store}/{relative} is another org's: a delivery of org {owner} wrote it")
+        tenants = self.target.tenants_of(unrecorded) if unrecorded else {}
+        for store, relative in unrecorded:
+            others = sorted(tenants.get((store, relative), set()) - {self.target.org_id})
+            if others:
+                problems.append(f"{store}/{relative} is another org's: rows of org {', '.join(others)} in the target point at it")
+            elif not tenants.get((store, relative)):
+                problems.append(f"{store}/{relative} exists in the target, and neither a delivery of org "
+                                f"{self.target.org_id} nor its rows there show it is the org's")
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise OffboardError(f"delivery {delivery} refused, nothing written: {problems[0]}{more}; check who wrote "
+                                "the delivery (the bucket's key may have leaked) and the target's store")
+
+    @staticmethod
+    def _present(targets: Mapping[str, str]) -> tuple[dict[str, list[str]], list[str]]:
+        """store -> the relative paths of the names that exist in the target; and the names that
+        would lie below a file (moving them into place would fail halfway)."""
+        present: dict[str, list[str]] = {}
+        below_files = []
+        for name, path in targets.items():
+            if is_reserved(name):
+                continue
+            try:
+                os.lstat(path)
+            except FileNotFoundError:
+                continue
+            except NotADirectoryError:
+                below_files.append(name)
+                continue
+            store, relative = split_name(name)
+            present.setdefault(store, []).append(relative)
+        return present, below_files
+
+    def claim(self, files: Mapping[str, FileEntry], delivery: str) -> None:
+        """Record the delivery's files as the org's, before they are moved into place."""
+        for store, entries in self._by_store(files).items():
+            self.records[store].claim(entries, self.target.org_id, delivery)
+
+    def release(self, names: Iterable[str]) -> None:
+        """Forget the org's deleted files: the names are free again."""
+        for store, relatives in self._by_store(dict.fromkeys(names)).items():
+            self.records[store].release(relatives, self.target.org_id)
+
+    @staticmethod
+    def _by_store(named: Mapping[str, object]) -> dict[str, dict[str, object]]:
+        grouped: dict[str, dict[str, object]] = {}
+        for name, value in named.items():
+            store, relative = split_name(name)
+            grouped.setdefault(store, {})[relative] = value
+        return grouped
