@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 from urllib.parse import quote, quote_plus
 
 import pytest
@@ -73,6 +74,11 @@ def test_scrub_takes_the_longest_value_first_and_never_the_empty_one(registered)
     assert scrub("nothing here") == "nothing here"
 
 
+def test_scrub_takes_out_a_value_a_library_changed_the_case_of(registered):
+    register_secret("S3cr3tPa55")  # SQLAlchemy quotes a bad boolean setting lower-cased
+    assert scrub("String is not true/false: 's3cr3tpa55'") == "String is not true/false: '***'"
+
+
 def test_database_urls_registers_what_it_fills_in(registered, monkeypatch, tmp_path):
     monkeypatch.setenv("OTHER_DB_PASSWORD", "Sup3r-Secret!pw")
     urls = database_urls({"FILES": "db2+ibm_db://u:${OTHER_DB_PASSWORD}@db2host:50000/FILES",
@@ -92,6 +98,9 @@ def test_an_error_is_one_scrubbed_line_and_a_bug_names_itself_unless_debugging(r
     assert exit_.value.code == 1
     assert capsys.readouterr().err == ("export-db: unexpected error: RuntimeError: cannot reach db2://u:***@h/FILES "
                                        "(set OFFBOARD_DEBUG=1 to see the traceback)\n")
+    with one_line_on_error("offboard"):
+        warnings.warn("argument 'x' got db2://u:Sup3r-Secret%21pw@h/FILES\n  at line 2", UserWarning)
+    assert capsys.readouterr().err == "offboard: warning: argument 'x' got db2://u:***@h/FILES\n"
     monkeypatch.setenv("OFFBOARD_DEBUG", "1")
     with pytest.raises(KeyError), one_line_on_error("offboard"):
         raise KeyError("the traceback, as asked")

@@ -41,7 +41,8 @@ class Encryption(str, Enum):
 ENV_REFERENCE = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
 PASSWORD_SETTING = re.compile(r"(?:pwd|passwd|password)\s*=\s*([^;&]*)", re.IGNORECASE)
 # No content store is one of these or inside one: an export reads, an import writes, whatever a row names under it.
-SYSTEM_TREES = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/run", "/sbin", "/sys", "/usr")
+SYSTEM_TREES = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/run", "/sbin", "/sys", "/usr",
+                "/var/cache", "/var/lib", "/var/log", "/var/mail", "/var/spool")
 # Nor one of these itself; a folder inside them can be a store.
 SHARED_FOLDERS = ("/", "/home", "/media", "/mnt", "/opt", "/root", "/srv", "/tmp", "/var", "/var/tmp")
 
@@ -197,12 +198,20 @@ def database_urls(urls: Mapping[str, str], root: Path) -> dict[str, str]:
 
 
 def content_roots(stores: Mapping[str, str | Path], root: Path) -> dict[str, Path]:
-    """A side's content stores, relative folders taken from `root`; a system folder is refused."""
+    """A side's content stores, relative folders taken from `root`; a system folder, or a store
+    inside another's folder, is refused."""
     roots = {store: root / folder for store, folder in stores.items()}
     for store, folder in roots.items():
         system = system_folder(folder)
         if system is not None:
             raise OffboardError(f"{store}: {stores[store]} is a system folder ({system}): give the store a folder of its own")
+    real = {store: os.path.realpath(folder) for store, folder in roots.items()}
+    for store, folder in real.items():
+        outer = next((other for other, around in real.items() if other != store and
+                      (folder == around or folder.startswith(around.rstrip(os.sep) + os.sep))), None)
+        if outer is not None:  # one store's files would be another's, and its record and staging too
+            raise OffboardError(f"{store}: {stores[store]} lies in the folder of store {outer} ({stores[outer]}): "
+                                "give each store a folder of its own")
     return roots
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -25,7 +26,12 @@ class NotProvisioned(OffboardError):
 def one_line_on_error(who: str) -> Iterator[None]:
     """A command's failure as one scrubbed line on stderr, `who: problem`, and exit 1. Any other
     exception than an OffboardError is a bug: it is named as unexpected, and its traceback is
-    shown only when OFFBOARD_DEBUG=1 (a traceback may quote a URL or a password)."""
+    shown only when OFFBOARD_DEBUG=1 (a traceback may quote a URL or a password). A warning is
+    one scrubbed line too."""
+    def warn(message: Warning, *_) -> None:  # a library's warning may quote a URL too
+        print(f"{who}: warning: {first_line(message)}", file=sys.stderr)
+
+    shown, warnings.showwarning = warnings.showwarning, warn
     try:
         yield
     except OffboardError as error:
@@ -35,6 +41,8 @@ def one_line_on_error(who: str) -> Iterator[None]:
             raise
         _exit_with(f"{who}: unexpected error: {type(error).__name__}: {first_line(error)} "
                    f"(set {DEBUG_VARIABLE}=1 to see the traceback)")
+    finally:
+        warnings.showwarning = shown
 
 
 def first_line(error: BaseException) -> str:

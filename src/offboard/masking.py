@@ -66,7 +66,9 @@ def register_secret(value: str) -> None:
 
 def scrub(text: str) -> str:
     """`text` with `***` for every registered value (the longest first, so that none leaves a
-    part of another) and every URL in it masked."""
-    for value in sorted(_filled_in, key=len, reverse=True):
-        text = text.replace(value, MASK)
+    part of another; in any case: a library may lower-case what it quotes) and every URL in it
+    masked."""
+    if _filled_in:
+        values = re.compile("|".join(map(re.escape, sorted(_filled_in, key=len, reverse=True))), re.IGNORECASE)
+        text = values.sub(MASK, text)
     return URL.sub(lambda found: mask_url(found[0]), text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from offboard.db import content
 from offboard.db.content import content_tenants, org_content
 from offboard.sample import mutate_org
 
@@ -35,4 +36,7 @@ def test_the_tenants_whose_rows_point_at_a_file(sample, org):
     own = next(path for store, path in org_content(catalog_of(sample), sample.sources, org.org_id) if store == "files")
     theirs = next(path for store, path in org_content(catalog_of(sample), sample.sources, other.org_id) if store == "wikis")
     asked = [("files", own), ("wikis", theirs), ("files", "nobody/points/here")]
-    assert content_tenants(catalog_of(sample), sample.sources, asked) == {("files", own): {org.org_id}, ("wikis", theirs): {other.org_id}}
+    expected = {("files", own): {org.org_id}, ("wikis", theirs): {other.org_id}}
+    assert content_tenants(catalog_of(sample), sample.sources, asked) == expected
+    many = asked + [("files", f"nobody/{i}") for i in range(content.SCAN_FROM)]  # one pass over the table instead
+    assert content_tenants(catalog_of(sample), sample.sources, many) == expected

@@ -8,7 +8,7 @@ from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 
 from offboard.db.catalog import TableShape
 from offboard.db.connect import compile_for, table_of
-from offboard.db.statements import count_org_rows, delete_keys, insert_rows, select_by_locator, select_org_rows, tenant_literal, update_columns, upsert_rows
+from offboard.db.statements import count_org_rows, delete_keys, insert_rows, select_locators, select_org_rows, tenant_literal, update_columns, upsert_rows
 from offboard.errors import OffboardError
 
 DB2 = DB2Dialect()
@@ -32,11 +32,13 @@ def test_select_by_tenant_in_key_order():
 
 
 def test_select_by_locator_asks_for_every_tenant_of_some_paths():
-    compiled = select_by_locator(table_of(MEDIA, DB2), "TITLE", "ORG_ID").compile(dialect=DB2)
+    compiled = select_locators(table_of(MEDIA, DB2), "TITLE", "ORG_ID", among_paths=True).compile(dialect=DB2)
     expanded = compiled.construct_expanded_state({"paths": ["a/b", "c/d"]})
     assert expanded.statement.replace("\n", "") == ('SELECT "FILES"."MEDIA"."TITLE", "FILES"."MEDIA"."ORG_ID" FROM "FILES"."MEDIA" '
                                                    'WHERE "FILES"."MEDIA"."TITLE" IN (?, ?)')
     assert expanded.positiontup == ["paths_1", "paths_2"]
+    every = db2(select_locators(table_of(MEDIA, DB2), "TITLE", "ORG_ID", among_paths=False))
+    assert every.sql.replace("\n", "") == 'SELECT "FILES"."MEDIA"."TITLE", "FILES"."MEDIA"."ORG_ID" FROM "FILES"."MEDIA"'
 
 
 def test_merge_upserts_within_the_tenant_only():

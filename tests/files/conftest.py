@@ -14,7 +14,7 @@ from offboard.files.export import export_files
 from offboard.files.importer import import_files
 from offboard.files.layout import archive_key, manifest_key
 from offboard.files.manifest import FORMAT, ArchiveEntry, FileEntry, Manifest, now
-from offboard.files.owners import TargetOrg
+from offboard.files.owners import LOCK, TargetOrg
 from offboard.files.settings import MiB, TransferSettings
 from offboard.transfer.session import customer_s3
 
@@ -95,10 +95,11 @@ def put_delivery(transfer, delivery: str, files: dict[str, bytes], deleted: list
 
 
 def snapshot(root: Path) -> dict[str, tuple[bytes, int] | None]:
-    """Everything below a folder by relative path: a file's content and mtime, None for a folder."""
+    """Everything below a folder by relative path: a file's content and mtime, None for a folder;
+    but the empty lock file an import takes in a store (the owner record is kept)."""
     return {
         str(path.relative_to(root)): (path.read_bytes(), path.lstat().st_mtime_ns) if path.is_file() else None
-        for path in sorted(root.rglob("*"))
+        for path in sorted(root.rglob("*")) if path.name != LOCK
     }
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from offboard.errors import OffboardError
 from offboard.files import importer
-from offboard.files.owners import RECORD, OwnerRecord, TargetOrg
+from offboard.files.owners import RECORD, OwnerRecord, Ownership, TargetOrg
 from tests.files.conftest import put_delivery, snapshot, write
 
 
@@ -49,6 +49,26 @@ def test_a_file_that_other_orgs_rows_point_at_is_theirs(alpha, targets, shared):
     put_delivery(alpha, "delta-1", {"files/legacy/old.bin": b"replaced"})
     mixed = TargetOrg(alpha.org_id, lambda files: {("files", "legacy/old.bin"): {alpha.org_id, "700099"}})
     refused(alpha, targets, before, "files/legacy/old.bin is another org's: rows of org 700099 in the target point at it", mixed)
+
+
+def test_a_name_other_orgs_rows_point_at_is_theirs_even_while_its_file_is_absent(alpha, targets, shared):
+    put_delivery(alpha, "delta-1", {"files/c1/not-yet-there.bin": b"planted"})
+    theirs = TargetOrg(alpha.org_id, lambda files: {("files", "c1/not-yet-there.bin"): {"700099"}})
+    refused(alpha, targets, shared, "files/c1/not-yet-there.bin is another org's: rows of org 700099", theirs)
+
+
+def test_a_name_the_target_cannot_hold_is_refused_in_one_line(alpha, targets, shared):
+    put_delivery(alpha, "delta-1", {f"files/a1/{'x' * 300}": b"a name too long for the file system"})
+    refused(alpha, targets, shared, "cannot be looked up in the target \\(File name too long\\)")
+
+
+def test_one_import_at_a_time_writes_into_a_store(alpha, targets, shared):
+    put_delivery(alpha, "delta-1", {"files/a1/new.bin": b"new"})
+    other = Ownership({"files": str(targets["files"].resolve())}, TargetOrg("700099", lambda files: {}))
+    with other.writing():  # another stack's import, between its check and its last move
+        with pytest.raises(OffboardError, match="another import is writing into the store at .*; run this one again"):
+            alpha.import_("delta-1", targets)
+    alpha.import_("delta-1", targets)
 
 
 def test_an_existing_file_nothing_shows_is_the_orgs_is_not_touched(alpha, targets, shared):

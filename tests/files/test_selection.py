@@ -9,7 +9,7 @@ import pytest
 
 from offboard.errors import OffboardError
 from offboard.files.layout import archive_key
-from offboard.files.owners import RECORD
+from offboard.files.owners import RESERVED
 from offboard.files.selection import file_name, locate, split_name
 from tests.files.conftest import write
 
@@ -64,5 +64,5 @@ def test_files_of_another_org_in_the_same_store_are_never_exported(alpha, roots,
         carried |= set(tarfile.open(fileobj=io.BytesIO(body)).getnames())
     assert carried == set(manifest.files)
     alpha.import_("initial", targets)
-    imported = sorted(p.name for p in targets["files"].rglob("*") if p.is_file() and p.name != RECORD)
+    imported = sorted(p.name for p in targets["files"].rglob("*") if p.is_file() and not p.name.startswith(RESERVED))
     assert imported == ["alpha-contract.pdf", "alpha-photo.jpg"]

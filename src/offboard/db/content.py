@@ -11,12 +11,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 
-from offboard.db.catalog import Catalog
+import sqlalchemy as sa
+
+from offboard.db.catalog import Catalog, TableSpec
 from offboard.db.connect import database_errors, open_engines, table_of
 from offboard.db.scan import org_batches
-from offboard.db.statements import select_by_locator
+from offboard.db.statements import select_locators
 
 LOOKUP_BATCH = 500  # paths per query: under every engine's limit on parameters
+SCAN_FROM = 20 * LOOKUP_BATCH  # more paths than this: one pass over the table instead of lookups
+SCAN_ROWS = 10_000  # rows fetched at a time in that pass
 
 
 def org_content(catalog: Catalog, sources: Mapping[str, str], org_id: str) -> Iterator[tuple[str, str]]:
@@ -41,9 +45,22 @@ def content_tenants(catalog: Catalog, urls: Mapping[str, str], files: Sequence[t
     found: dict[tuple[str, str], set[str]] = defaultdict(set)
     for spec in tables:
         engine, store = engines[spec.database], spec.content.store
-        statement = select_by_locator(table_of(spec, engine), spec.content.locator, spec.tenant)
         with database_errors(engine, f"reading {spec.qualified}"), engine.connect() as connection:
-            for start in range(0, len(paths[store]), LOOKUP_BATCH):
-                for path, tenant in connection.execute(statement, {"paths": paths[store][start:start + LOOKUP_BATCH]}):
-                    found[(store, path.rstrip(" "))].add(str(tenant).rstrip(" "))
+            for path, tenant in _pointing_at(connection, table_of(spec, engine), spec, paths[store]):
+                found[(store, path.rstrip(" "))].add(str(tenant).rstrip(" "))
     return dict(found)
+
+
+def _pointing_at(connection: sa.Connection, table: sa.Table, spec: TableSpec, paths: list[str]) -> Iterator[tuple[str, str]]:
+    """(locator, tenant) of the table's rows pointing at `paths`: looked up a batch of paths at a
+    time, or, for more paths than that makes cheap, picked from one pass over the table (nothing
+    says the locator column has an index; the MSP's table holds every org's rows)."""
+    if len(paths) <= SCAN_FROM:
+        statement = select_locators(table, spec.content.locator, spec.tenant, among_paths=True)
+        for start in range(0, len(paths), LOOKUP_BATCH):
+            yield from connection.execute(statement, {"paths": paths[start:start + LOOKUP_BATCH]})
+        return
+    wanted = {path.rstrip(" ") for path in paths}
+    rows = connection.execution_options(yield_per=SCAN_ROWS).execute(select_locators(table, spec.content.locator, spec.tenant,
+                                                                                      among_paths=False))
+    yield from (row for row in rows if row[0] is not None and row[0].rstrip(" ") in wanted)

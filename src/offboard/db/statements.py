@@ -31,9 +31,11 @@ def select_org_rows(table: sa.Table, tenant: str, key: list[str], columns: list[
     return sa.select(*selected).where(table.c[tenant] == sa.bindparam("org")).order_by(*(table.c[k] for k in key))
 
 
-def select_by_locator(table: sa.Table, locator: str, tenant: str) -> sa.Select:
-    """The locator and tenant of every row, of any tenant, pointing at one of the files `paths` names."""
-    return sa.select(table.c[locator], table.c[tenant]).where(table.c[locator].in_(sa.bindparam("paths", expanding=True)))
+def select_locators(table: sa.Table, locator: str, tenant: str, *, among_paths: bool) -> sa.Select:
+    """The locator and tenant of every row, of any tenant; `among_paths`: only of the rows pointing
+    at one of the files the expanding `paths` names."""
+    statement = sa.select(table.c[locator], table.c[tenant])
+    return statement.where(table.c[locator].in_(sa.bindparam("paths", expanding=True))) if among_paths else statement
 
 
 def count_org_rows(table: sa.Table, tenant: str) -> sa.Select:

@@ -39,28 +39,29 @@ def import_files(s3, bucket: str, org_id: str, delivery: str, roots: StoreRoots,
     store, as the files of `target` (the org in the target)."""
     manifest = required_manifest(s3, bucket, delivery, org_id)
     folders = StoreFolders(roots)
-    targets, ownership = owned_targets(manifest, folders, target)
-    progress = progress or Silent()
-    progress.start(sum(entry.size for entry in manifest.archives.values()), len(manifest.files))
-    staging = Staging(folders.roots, org_id, delivery)
-    staging.reset()
-    try:
-        land_all(s3, bucket, manifest, staging, settings, progress)
-        ownership.claim(manifest.files, delivery)
-        move_into_place(manifest, staging, targets)
-        ownership.release(manifest.deleted)
-    finally:
-        staging.remove()
+    ownership = Ownership(folders.roots, target)
+    with ownership.writing():
+        targets = owned_targets(manifest, folders, ownership)
+        progress = progress or Silent()
+        progress.start(sum(entry.size for entry in manifest.archives.values()), len(manifest.files))
+        staging = Staging(folders.roots, org_id, delivery)
+        staging.reset()
+        try:
+            land_all(s3, bucket, manifest, staging, settings, progress)
+            ownership.claim(manifest.files, delivery)
+            move_into_place(manifest, staging, targets)
+            ownership.release(manifest.deleted)
+        finally:
+            staging.remove()
     return ImportResult(delivery, len(manifest.files), sum(e.size for e in manifest.files.values()), len(manifest.deleted))
 
 
-def owned_targets(manifest: Manifest, folders: StoreFolders, target: TargetOrg) -> tuple[dict[str, str], Ownership]:
+def owned_targets(manifest: Manifest, folders: StoreFolders, ownership: Ownership) -> dict[str, str]:
     """Where each file the delivery writes or deletes lies in the target, once every one of them
     is proven absent or the org's; refused in one line otherwise."""
     targets = {name: folders.path(name) for name in [*manifest.files, *manifest.deleted]}
-    ownership = Ownership(folders.roots, target)
     ownership.refuse_foreign(targets, manifest.delivery)
-    return targets, ownership
+    return targets
 
 
 def land_all(s3, bucket: str, manifest: Manifest, staging: Staging, settings: TransferSettings, progress: Progress) -> None:

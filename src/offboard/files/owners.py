@@ -6,12 +6,15 @@ bucket's key can write any name into an archive and its manifest. So the target 
 existing file is the org's when an earlier delivery of the org wrote it (the record below), or
 when no delivery wrote it and the org's rows in the target, and no other org's, point at it.
 An import writes a file only where nothing exists yet or where the file is the org's, and
-deletes only the org's files; anything else refuses the whole delivery before it is written.
+deletes only the org's files; a name another org's rows point at is never written, even where
+its file is absent. Anything else refuses the whole delivery before it is written.
 
 The record is `<store root>/.offboard-owners.sqlite`: kept with the store, so every machine
 that imports into the store sees the same, out of reach of the bucket's key, and shared by the
 orgs of the store (one owner per name). A delivery claims its names before it moves them into
-place, so an import interrupted after its moves finds them its own when run again.
+place, so an import interrupted after its moves finds them its own when run again; one import
+at a time writes into a store (`<store root>/.offboard-owners.lock`), from its check to its last
+move, so no other can take a name in between.
 """
 
 from __future__ import annotations
@@ -19,16 +22,19 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import closing, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from offboard.errors import OffboardError
 from offboard.files.manifest import FileEntry
 from offboard.files.selection import split_name
+from offboard.project import held
 
 RESERVED = ".offboard-"  # names at the top of a target store that this tool keeps for itself
 RECORD = f"{RESERVED}owners.sqlite"
+LOCK = f"{RESERVED}owners.lock"
 BUSY_SECONDS = 60  # another stack's import may be writing the same store's record
 LOOKUP_BATCH = 500  # names per query: under every engine's limit on parameters
 Name = tuple[str, str]  # (store, path relative to the store)
@@ -97,15 +103,26 @@ class Ownership:
     def __init__(self, roots: Mapping[str, str], target: TargetOrg) -> None:
         """`roots`: store -> its root folder in the target, resolved (`StoreFolders.roots`)."""
         self.target = target
+        self.roots = dict(roots)
         self.records = {store: OwnerRecord(root) for store, root in roots.items()}
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Held by an import from its check to its last move: no other import (another org's, too)
+        can take a name of the store in between."""
+        with ExitStack() as locks:
+            for root in sorted(set(self.roots.values())):
+                locks.enter_context(held(Path(root) / LOCK, f"another import is writing into the store at {root}; "
+                                                            "run this one again when it has ended"))
+            yield
 
     def refuse_foreign(self, targets: Mapping[str, str], delivery: str) -> None:
         """Refuse the delivery, naming a path, if it would write or delete (`targets`: name -> its path
-        in the target) a file that exists and is not provably the org's, or a name this tool keeps."""
+        in the target) a file that is not absent or the org's, or a name this tool keeps."""
         problems = [f"{name} is a name offboard keeps for itself in the target's stores" for name in targets if is_reserved(name)]
-        present, below_files = self._present(targets)
-        problems += [f"{name} would lie below a file of the target" for name in below_files]
-        unrecorded: list[Name] = []
+        present, absent, unusable = self._look_up(targets)
+        problems += unusable
+        unrecorded = list(absent)
         for store, relatives in present.items():
             owners = self.records[store].owners(relatives)
             for relative in relatives:
@@ -115,11 +132,13 @@ class Ownership:
                 elif owner != self.target.org_id:
                     problems.append(f"{store}/{relative} is another org's: a delivery of org {owner} wrote it")
         tenants = self.target.tenants_of(unrecorded) if unrecorded else {}
+        nothing_there = set(absent)
         for store, relative in unrecorded:
-            others = sorted(tenants.get((store, relative), set()) - {self.target.org_id})
-            if others:
-                problems.append(f"{store}/{relative} is another org's: rows of org {', '.join(others)} in the target point at it")
-            elif not tenants.get((store, relative)):
+            found = tenants.get((store, relative), set())
+            if found - {self.target.org_id}:
+                problems.append(f"{store}/{relative} is another org's: rows of org "
+                                f"{', '.join(sorted(found - {self.target.org_id}))} in the target point at it")
+            elif not found and (store, relative) not in nothing_there:
                 problems.append(f"{store}/{relative} exists in the target, and neither a delivery of org "
                                 f"{self.target.org_id} nor its rows there show it is the org's")
         if problems:
@@ -128,24 +147,27 @@ class Ownership:
                                 "the delivery (the bucket's key may have leaked) and the target's store")
 
     @staticmethod
-    def _present(targets: Mapping[str, str]) -> tuple[dict[str, list[str]], list[str]]:
-        """store -> the relative paths of the names that exist in the target; and the names that
-        would lie below a file (moving them into place would fail halfway)."""
+    def _look_up(targets: Mapping[str, str]) -> tuple[dict[str, list[str]], list[Name], list[str]]:
+        """store -> the relative paths of the names that exist in the target; the names that do not;
+        and the problems of those that cannot be written at all (below a file, a name too long, ...)."""
         present: dict[str, list[str]] = {}
-        below_files = []
+        absent: list[Name] = []
+        unusable = []
         for name, path in targets.items():
             if is_reserved(name):
                 continue
+            store, relative = split_name(name)
             try:
                 os.lstat(path)
             except FileNotFoundError:
-                continue
+                absent.append((store, relative))
             except NotADirectoryError:
-                below_files.append(name)
-                continue
-            store, relative = split_name(name)
-            present.setdefault(store, []).append(relative)
-        return present, below_files
+                unusable.append(f"{name} would lie below a file of the target")
+            except OSError as error:
+                unusable.append(f"{name} cannot be looked up in the target ({error.strerror})")
+            else:
+                present.setdefault(store, []).append(relative)
+        return present, absent, unusable
 
     def claim(self, files: Mapping[str, FileEntry], delivery: str) -> None:
         """Record the delivery's files as the org's, before they are moved into place."""

@@ -20,7 +20,7 @@ from offboard.delivery import INITIAL, pick
 from offboard.files.deliveries import committed_manifests
 from offboard.files.export import export_files, plan_export
 from offboard.files.importer import import_files, owned_targets
-from offboard.files.owners import TargetOrg
+from offboard.files.owners import Ownership, TargetOrg
 from offboard.files.selection import StoreFolders
 from offboard.files.progress import Progress
 from offboard.files.verify import VerifyReport, verify_files
@@ -63,8 +63,9 @@ def import_(runtime: Runtime, *, org_id: str, target_org_id: str, bucket: str, d
     target = TargetOrg(target_org_id, lambda files: content_tenants(catalog(project), urls, files))
     if runtime.dry_run:
         chosen = [manifests[name] for name in names]
-        for manifest in chosen:
-            owned_targets(manifest, StoreFolders(roots), target)  # a refusal, as the import would refuse
+        folders = StoreFolders(roots)
+        for manifest in chosen:  # refused here as the import would refuse it
+            owned_targets(manifest, folders, Ownership(folders.roots, target))
         return {"dry_run": True, "deliveries": names, "files": sum(len(m.files) for m in chosen),
                 "bytes": sum(entry.size for m in chosen for entry in m.files.values()),
                 "deleted": sum(len(m.deleted) for m in chosen), "into": sorted(str(root) for root in roots.values())}
