@@ -12,13 +12,18 @@ import pytest
 
 from offboard import masking
 from offboard.customer import load_customer
+from offboard.errors import OffboardError
 from offboard.infra import endpoint as local_endpoint
 from offboard.infra.embedded import EmbeddedBackend
 from offboard.infra.outputs import StackOutputs
 from offboard.project import Project
+from offboard.sample.cluster import remove_cluster, start_cluster
+from offboard.sample.source import ENGINES
 from offboard.teardown import empty_bucket
 
 REPO = Path(__file__).resolve().parents[1]
+# Set by scripts/test: a run without PostgreSQL fails instead of skipping its half.
+REQUIRE_POSTGRESQL = "OFFBOARD_TEST_POSTGRESQL"
 
 CUSTOMERS = {
     "alpha": {"orgId": "20011111", "customerName": "Alpha Holding AG", "region": "eu-central-1"},
@@ -72,6 +77,32 @@ def use_endpoint(project: Project, folder: Path) -> Project:
     (project.state_dir / "local").mkdir(parents=True)
     shutil.copy(folder / local_endpoint.RECORD, project.state_dir / "local" / local_endpoint.RECORD)
     return project
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory):
+    """A throwaway PostgreSQL cluster for the whole run, removed at its end."""
+    folder = tmp_path_factory.mktemp("postgres")
+    try:
+        cluster = start_cluster(folder)
+    except OffboardError as error:
+        if os.environ.get(REQUIRE_POSTGRESQL) == "required":
+            pytest.fail(f"PostgreSQL is required ({REQUIRE_POSTGRESQL}=required) and could not start: {error}")
+        pytest.skip(f"no PostgreSQL: {error}")
+    yield cluster.url
+    remove_cluster(folder)
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def server(request) -> str | None:
+    """Every test that asks for it runs on both engines: None for SQLite files, else the URL of
+    the session's PostgreSQL server."""
+    return request.getfixturevalue("postgres_server") if request.param == "postgresql" else None
+
+
+def engine_options(server: str | None) -> list[str]:
+    """`offboard sample create` options for the engine of `server`."""
+    return ["--engine", "postgresql", "--server", server] if server else []
 
 
 @pytest.fixture

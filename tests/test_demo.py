@@ -11,6 +11,8 @@ import pytest
 from offboard.customer import database_urls, load_customer
 from offboard.demo import STACK, foreign_data
 from offboard.project import Project
+from offboard.sample.cluster import Cluster
+from offboard.sample.source import CLUSTER_FOLDER
 from tests.conftest import make_project, run_cli
 
 
@@ -70,3 +72,11 @@ def test_a_workdir_that_is_not_a_demo_is_left_alone(tmp_path):
     result = run_cli(project, "demo", "--workdir", str(tmp_path / "precious"))
     assert result.returncode == 1 and "is not empty and holds no earlier demo" in result.stderr
     assert (tmp_path / "precious" / "thesis.txt").read_text() == "do not delete"
+
+
+def test_the_demo_passes_on_postgresql_and_leaves_no_server_running(tmp_path):
+    project = make_project(tmp_path / "repo")
+    result = run_cli(project, "demo", "--engine", "postgresql", "--workdir", str(tmp_path / "work"))
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr
+    assert "(postgresql); org" in " ".join(result.stdout.split()) and "demo passed" in result.stdout
+    assert not Cluster(tmp_path / "work" / "sample" / CLUSTER_FOLDER).running

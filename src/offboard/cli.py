@@ -31,7 +31,9 @@ from offboard.runbook import engine as runbook_engine
 from offboard.runbook import fleet as runbook_fleet
 from offboard.runbook import view as runbook_view
 from offboard.runtime import Runtime
-from offboard.sample import create_sample, mutate_org
+from offboard.sample import SampleLayout, create_sample, mutate_org
+from offboard.sample.cluster import start_cluster, stop_cluster
+from offboard.sample.source import CLUSTER_FOLDER
 from offboard.sample.stack import write_stack
 from offboard.teardown import teardown_command
 from offboard.verify import require_equal, verify_target
@@ -151,9 +153,10 @@ def demo(
     workdir: Annotated[Path, typer.Option(help="Where the demo works (made anew).")] = Path(".offboard/demo"),
     orgs: Annotated[int, typer.Option(help="Orgs in the sample source; the first one moves.")] = 3,
     size: Annotated[str, typer.Option(help="small or medium.")] = "small",
+    engine: Annotated[str, typer.Option(help="sqlite, or postgresql on a throwaway cluster in the work folder.")] = "sqlite",
 ) -> None:
     """The whole off-boarding of one org on the embedded endpoint, from provisioning to teardown."""
-    result = run_demo(Project.find(), workdir, orgs, size, say=out.print)
+    result = run_demo(Project.find(), workdir, orgs, size, engine, say=out.print)
     checks = Table("what the customer's key tried", "expected", "result", "", title="the key, tried for real (IAM enforced)")
     for check in result.checks:
         checks.add_row(check.action, "allowed" if check.expected else "refused",
@@ -403,14 +406,37 @@ def sample_create(
     seed: Annotated[int, typer.Option(help="Same seed, same sample.")] = 0,
     scale: Annotated[int, typer.Option(help="Rows and files per org, times this.")] = 1,
     stack: Annotated[str | None, typer.Option(help="Also write stacks/Pulumi.<stack>.yaml for the first org.")] = None,
+    engine: Annotated[str, typer.Option(help="sqlite (a file per Connections database) or postgresql.")] = "sqlite",
+    server: Annotated[str | None, typer.Option(
+        help="PostgreSQL server URL (postgresql+psycopg://user:${VARIABLE}@host/postgres); "
+             "without it, a throwaway cluster under DIRECTORY.")] = None,
 ) -> None:
     """Create a multi-tenant Connections source with empty staging and production targets."""
     project = Project.find() if stack else None
-    layout = create_sample(directory, orgs=orgs, seed=seed, scale=scale,
+    layout = create_sample(directory, orgs=orgs, seed=seed, scale=scale, engine=engine, server=server,
                            catalog_path=project.runbooks_dir / db_stages.CATALOG if project else None)
     out.print(f"sample in {layout.root}: orgs {', '.join(layout.org_ids)}")
+    if (layout.root / CLUSTER_FOLDER).is_dir():
+        out.print(f"its PostgreSQL cluster runs in {layout.root / CLUSTER_FOLDER}: "
+                  f"`offboard sample stop {directory}` stops it, `offboard sample start {directory}` starts it again")
     if project:
         out.print(f"stack file for org {layout.org_ids[0]}: {write_stack(project, stack, layout, layout.org_ids[0])}")
+
+
+@sample_app.command("start")
+def sample_start(directory: Annotated[Path, typer.Argument(help="The sample's folder.")]) -> None:
+    """Start the sample's own PostgreSQL cluster again (after `sample stop` or a restart)."""
+    folder = SampleLayout.load(directory).root / CLUSTER_FOLDER
+    if not folder.is_dir():
+        raise OffboardError(f"the sample in {directory} has no PostgreSQL cluster of its own")
+    out.print(f"PostgreSQL cluster running in {start_cluster(folder).folder}")
+
+
+@sample_app.command("stop")
+def sample_stop(directory: Annotated[Path, typer.Argument(help="The sample's folder.")]) -> None:
+    """Stop the sample's own PostgreSQL cluster."""
+    folder = SampleLayout.load(directory).root / CLUSTER_FOLDER
+    out.print(f"PostgreSQL cluster in {folder} stopped" if stop_cluster(folder) else f"no PostgreSQL cluster runs in {folder}")
 
 
 @sample_app.command("mutate")

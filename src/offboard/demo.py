@@ -31,6 +31,8 @@ from offboard.report import write_report
 from offboard.runbook import commands
 from offboard.runbook.journal import Entry, Journal
 from offboard.sample import create_sample, mutate_org
+from offboard.sample.cluster import stop_cluster
+from offboard.sample.source import CLUSTER_FOLDER
 from offboard.sample.stack import write_stack
 
 STACK = "demo"
@@ -57,19 +59,28 @@ class DemoResult:
                 and any(e.step == "teardown" and e.status == "done" for e in self.entries) and not self.foreign)
 
 
-def run_demo(project: Project, workdir: Path, orgs: int = 3, size: str = "small",
+def run_demo(project: Project, workdir: Path, orgs: int = 3, size: str = "small", engine: str = "sqlite",
              say: Callable[[str], None] = lambda line: None) -> DemoResult:
-    """Everything happens under `workdir` (made anew) on an endpoint inside this process."""
+    """Everything happens under `workdir` (made anew) on an endpoint inside this process; on
+    PostgreSQL, with a cluster of the demo's own there, stopped at the end."""
     if size not in SIZES:
         raise OffboardError(f"unknown size {size!r}: choose {' or '.join(SIZES)}")
     if orgs < 2:
         raise OffboardError("the demo needs at least 2 orgs: one moves, the others must stay")
     started = time.monotonic()
     demo = fresh_project(project, workdir.resolve())
-    sample = create_sample(demo.root.parent / "sample", orgs=orgs, scale=SIZES[size], catalog_path=demo.runbooks_dir / CATALOG)
+    try:
+        return _run(demo, orgs, size, engine, say, started)
+    finally:
+        stop_cluster(demo.root.parent / "sample" / CLUSTER_FOLDER)
+
+
+def _run(demo: Project, orgs: int, size: str, engine: str, say: Callable[[str], None], started: float) -> DemoResult:
+    sample = create_sample(demo.root.parent / "sample", orgs=orgs, scale=SIZES[size], catalog_path=demo.runbooks_dir / CATALOG,
+                           engine=engine)
     org = sample.org_ids[0]
     write_stack(demo, STACK, sample, org)
-    say(f"sample source with orgs {', '.join(sample.org_ids)} in {sample.root}; org {org} moves")
+    say(f"sample source with orgs {', '.join(sample.org_ids)} in {sample.root} ({sample.engine}); org {org} moves")
     result = DemoResult(demo.root.parent, org, sample.org_ids[1:])
     with local_endpoint.embedded(demo.state_dir / "local"):
         say("initial delivery: people's steps are confirmed automatically in this demo")
@@ -90,6 +101,7 @@ def fresh_project(project: Project, workdir: Path) -> Project:
     if workdir.exists() and any(workdir.iterdir()):
         if not (workdir / MARKER).is_file():
             raise OffboardError(f"{workdir} is not empty and holds no earlier demo: choose another --workdir")
+        stop_cluster(workdir / "sample" / CLUSTER_FOLDER)  # an earlier demo's, if it was killed
         shutil.rmtree(workdir)
     root = workdir / "project"
     (root / "stacks").mkdir(parents=True)

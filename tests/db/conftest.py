@@ -1,24 +1,22 @@
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from offboard.sample import SampleLayout, create_sample
+from tests.db.support import copy_sample
 
 
 @pytest.fixture(scope="session")
-def pristine_sample(tmp_path_factory):
-    """Made once; tests work on copies of it."""
+def pristine_sample(tmp_path_factory, server):
+    """Made once per engine; tests work on copies of it."""
     folder = tmp_path_factory.mktemp("pristine") / "sample"
-    create_sample(folder, orgs=3, seed=7)
+    create_sample(folder, orgs=3, seed=7, server=server, engine="postgresql" if server else "sqlite")
     return folder
 
 
 @pytest.fixture
 def sample(pristine_sample, tmp_path) -> SampleLayout:
-    shutil.copytree(pristine_sample, tmp_path / "sample")
-    return SampleLayout.load(tmp_path / "sample")
+    return copy_sample(pristine_sample, tmp_path / "sample")
 
 
 @pytest.fixture

@@ -1,18 +1,22 @@
-"""Helpers for the database tests: the sample's stages run end to end, and raw views of SQLite."""
+"""Helpers for the database tests: the sample's stages run end to end, and raw views of its
+databases on either engine."""
 
 from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import gzip
 import io
 import json
-import sqlite3
-from collections.abc import Callable
-from contextlib import closing
+import secrets
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import jinja2
+import sqlalchemy as sa
 
 from offboard.db.catalog import Catalog, load_catalog
 from offboard.db.delfile import DelWriter
@@ -20,7 +24,9 @@ from offboard.db.export import Delivery, export_org
 from offboard.db.fixup import FixupReport, fixup_target, parse_rules
 from offboard.db.load import ImportResult, import_delivery
 from offboard.db.manifest import MANIFEST_FILE
+from offboard.db.connect import open_engine
 from offboard.sample import OrgSample, SampleLayout
+from offboard.sample.source import SIDES, create_server_databases
 
 MSP_HOST = "connections.msp.example.com"
 
@@ -70,32 +76,70 @@ def catalog_of(sample: SampleLayout) -> Catalog:
     return load_catalog(sample.catalog)
 
 
-def path_of(url: str) -> str:
-    return url.removeprefix("sqlite:///")
+def copy_sample(pristine: Path, folder: Path) -> SampleLayout:
+    """A copy of a sample to change: its files, and on PostgreSQL its databases (made from the
+    pristine ones as templates, under a name of their own)."""
+    shutil.copytree(pristine, folder)
+    layout = SampleLayout.load(folder)
+    if layout.server:
+        layout = dataclasses.replace(layout, prefix=f"sample_{secrets.token_hex(4)}")
+        create_server_databases(layout, {f"{layout.prefix}_{side}": f"{SampleLayout.load(pristine).prefix}_{side}" for side in SIDES})
+        layout.save()
+    return layout
 
 
-def query(url: str, sql: str, *params) -> list[tuple]:
-    with closing(sqlite3.connect(path_of(url))) as connection:
-        return connection.execute(sql, params).fetchall()
+@contextmanager
+def connected(sample: SampleLayout, side: str, database: str) -> Iterator[sa.Connection]:
+    """A connection to one Connections database of a side, in a transaction, where its tables
+    are named without a schema on either engine (on PostgreSQL, through the search path)."""
+    engine = _engine(sample.filled(sample.urls(side)[database]))
+    with engine.begin() as connection:
+        if engine.dialect.name != "sqlite":
+            quote = engine.dialect.identifier_preparer.quote
+            connection.exec_driver_sql(f"SET LOCAL search_path TO {', '.join(map(quote, schemas_of(sample, database)))}")
+        yield connection
 
 
-def execute(url: str, sql: str, *params) -> None:
-    with closing(sqlite3.connect(path_of(url))) as connection, connection:
-        connection.execute(sql, params)
+@functools.cache
+def _engine(url: str) -> sa.Engine:
+    return open_engine(url)
 
 
-def snapshot(urls: dict[str, str]) -> dict[str, list]:
-    """Every row of every table of the given databases, all tenants: to prove nothing changed."""
+def schemas_of(sample: SampleLayout, database: str) -> list[str]:
+    return _schemas(sample.catalog, database)
+
+
+@functools.cache
+def _schemas(catalog: Path, database: str) -> list[str]:
+    return list(dict.fromkeys(spec.schema_name for spec in load_catalog(catalog).tables() if spec.database == database))
+
+
+def query(sample: SampleLayout, side: str, database: str, sql: str, **params) -> list[tuple]:
+    """Rows of `sql` (named parameters, `:name`) in one Connections database of a side."""
+    with connected(sample, side, database) as connection:
+        return [tuple(row) for row in connection.execute(sa.text(sql), params)]
+
+
+def execute(sample: SampleLayout, side: str, database: str, sql: str, **params) -> None:
+    with connected(sample, side, database) as connection:
+        connection.execute(sa.text(sql), params)
+
+
+def snapshot(sample: SampleLayout, side: str) -> dict[str, list]:
+    """Every row of every table of a side's databases, all tenants: to prove nothing changed."""
     found = {}
-    for database, url in urls.items():
-        for (table,) in query(url, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):
-            found[f"{database}.{table}"] = sorted(query(url, f'SELECT * FROM "{table}"'), key=repr)
+    for database in sample.databases:
+        with connected(sample, side, database) as connection:
+            names = [table for schema in (schemas_of(sample, database) if connection.dialect.name != "sqlite" else [None])
+                     for table in sa.inspect(connection).get_table_names(schema=schema)]
+            for table in sorted(names):
+                found[f"{database}.{table}"] = sorted(map(tuple, connection.exec_driver_sql(f'SELECT * FROM "{table}"')), key=repr)
     return found
 
 
 def tenant_rows(sample: SampleLayout, target: str, catalog: Catalog) -> dict[str, set[str]]:
     """The tenant values present per table of a target."""
     return {
-        spec.qualified: {value for (value,) in query(sample.targets[target][spec.database], f'SELECT DISTINCT "{spec.tenant}" FROM "{spec.name}"')}
+        spec.qualified: {value for (value,) in query(sample, target, spec.database, f'SELECT DISTINCT "{spec.tenant}" FROM "{spec.name}"')}
         for spec in catalog.tables()
     }

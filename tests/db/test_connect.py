@@ -1,13 +1,14 @@
-"""Engines from URLs: SQLite files must exist, DB2 URLs never show their password."""
+"""Engines from URLs: SQLite files must exist, DB2 URLs never show their password, a server keeps no idle connection."""
 
 from __future__ import annotations
 
 import importlib.util
 import sqlite3
 
+import psycopg
 import pytest
 
-from offboard.db.connect import database_errors, open_engine, open_engines, shown
+from offboard.db.connect import database_errors, open_engine, open_engines, shown, streaming_cursor
 from offboard.errors import OffboardError
 from offboard.masking import register_secret
 
@@ -59,3 +60,20 @@ def test_a_drivers_message_is_scrubbed_of_the_password_it_was_given(tmp_path, re
     with pytest.raises(OffboardError) as caught, database_errors(engine, "reading"):
         raise sqlite3.OperationalError("cannot attach db2://u:other@h/FILES with key s3cret-pw\nsecond line")
     assert str(caught.value) == f"reading in sqlite:///{tmp_path / 'FILES.db'}: cannot attach db2://u:***@h/FILES with key ***"
+
+
+def test_no_connection_stays_open_on_a_shared_server(postgres_server):
+    engine = open_engine(postgres_server)
+    with engine.connect() as connection:
+        mine = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    with engine.connect() as connection:
+        alive = connection.exec_driver_sql("SELECT COUNT(*) FROM pg_stat_activity WHERE pid = %s", (mine,)).scalar_one()
+    assert alive == 0
+
+
+def test_rows_come_from_the_server_as_they_are_fetched(postgres_server):
+    """psycopg's plain cursor would fetch a whole table into memory at execute."""
+    with open_engine(postgres_server).connect() as connection:
+        cursor = streaming_cursor(connection)
+        cursor.execute("SELECT generate_series(1, 100000)")
+        assert isinstance(cursor, psycopg.ServerCursor) and len(cursor.fetchmany(10)) == 10 and cursor.rownumber == 10

@@ -17,7 +17,7 @@ def test_the_org_gets_its_own_files_of_every_store_and_no_other(sample, org):
     everyone = {str(p.relative_to(sample.content_stores["files"])) for p in sample.content_stores["files"].rglob("*") if p.is_file()}
     own = {path for store, path in files if store == "files"}
     assert own < everyone  # the store holds the other orgs' files too
-    theirs = {path for (path,) in query(sample.sources["FILES"], 'SELECT "CONTENT_PATH" FROM "MEDIA" WHERE "ORG_ID" != ?', org.org_id)}
+    theirs = {path for (path,) in query(sample, "source", "FILES", 'SELECT "CONTENT_PATH" FROM "MEDIA" WHERE "ORG_ID" != :org', org=org.org_id)}
     assert own.isdisjoint(theirs) and own | theirs == everyone
 
 

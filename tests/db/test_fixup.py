@@ -13,7 +13,7 @@ from offboard.errors import OffboardError
 from offboard.sample.stack import write_stack
 from tests.conftest import run_cli
 
-from .support import MSP_HOST, catalog_of, fixup, load, query, rules_text, snapshot
+from .support import MSP_HOST, catalog_of, execute, fixup, load, query, rules_text, snapshot
 
 
 def imported(sample, *orgs):
@@ -28,8 +28,8 @@ def reference_values(sample, org, kind):
     found = []
     for spec in catalog_of(sample).tables():
         for column in getattr(spec.references, kind):
-            url = sample.targets["staging"][spec.database]
-            rows = query(url, f'SELECT "{column}" FROM "{spec.name}" WHERE "{spec.tenant}" = ? AND "{column}" IS NOT NULL', org.target_org_id)
+            rows = query(sample, "staging", spec.database, f'SELECT "{column}" FROM "{spec.name}" WHERE "{spec.tenant}" = :org AND "{column}" IS NOT NULL',
+                         org=org.target_org_id)
             found += [(f"{spec.qualified}.{column}", value) for (value,) in rows]
     return found
 
@@ -59,23 +59,23 @@ def test_fixup_rewrites_hosts_org_and_users(sample, org):
 def test_fixup_twice_gives_the_same_result(sample, org):
     imported(sample, org)
     first = fixup(sample, org)
-    after_first = snapshot(sample.targets["staging"])
+    after_first = snapshot(sample, "staging")
 
     second = fixup(sample, org)
 
     assert first.changed_rows > 0 and second.changed_rows == 0
-    assert snapshot(sample.targets["staging"]) == after_first
+    assert snapshot(sample, "staging") == after_first
     assert [t.checksum for t in second.tables] == [t.checksum for t in first.tables]
     assert second.unmapped_users == first.unmapped_users
 
 
 def test_dry_run_counts_what_would_change_and_changes_nothing(sample, org):
     imported(sample, org)
-    before = snapshot(sample.targets["staging"])
+    before = snapshot(sample, "staging")
 
     dry = fixup(sample, org, dry_run=True)
 
-    assert snapshot(sample.targets["staging"]) == before
+    assert snapshot(sample, "staging") == before
     real = fixup(sample, org)
     assert dry.dry_run and [t.columns for t in dry.tables] == [t.columns for t in real.tables]
 
@@ -83,11 +83,11 @@ def test_dry_run_counts_what_would_change_and_changes_nothing(sample, org):
 def test_fixup_leaves_other_orgs_alone(sample, org):
     other = sample.orgs[0]
     imported(sample, org, other)
-    theirs = {table: [row for row in rows if other.target_org_id in row] for table, rows in snapshot(sample.targets["staging"]).items()}
+    theirs = {table: [row for row in rows if other.target_org_id in row] for table, rows in snapshot(sample, "staging").items()}
 
     fixup(sample, org)
 
-    after = {table: [row for row in rows if other.target_org_id in row] for table, rows in snapshot(sample.targets["staging"]).items()}
+    after = {table: [row for row in rows if other.target_org_id in row] for table, rows in snapshot(sample, "staging").items()}
     assert after == theirs
 
 
@@ -181,8 +181,26 @@ def test_db_fixup_refuses_a_bad_mapping_in_one_line_and_changes_nothing(project,
     write_stack(project, "acme", sample, org.org_id)
     mapping = sample.user_mapping(org.org_id)
     mapping.write_bytes(bytes(range(256)) * 4)
-    before = snapshot(sample.targets["staging"])
+    before = snapshot(sample, "staging")
     result = run_cli(project, "db", "fixup", "acme", "--target", "staging")
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     assert result.stderr.splitlines() == [f"offboard: the user mapping {mapping} line 2: not UTF-8 text at byte offset 128"]
-    assert snapshot(sample.targets["staging"]) == before
+    assert snapshot(sample, "staging") == before
+
+
+def test_a_value_the_fixup_would_make_too_long_for_its_column_is_refused(sample, org):
+    """The MSP's host is longer than the cloud's: a URL already near its VARCHAR(2048) would overflow,
+    which SQLite would store and DB2 refuse. The table stays as it was, on every engine."""
+    imported(sample, org)
+    near_full = f"https://{sample.cloud_hosts[0]}/" + "x" * (2048 - len(f"https://{sample.cloud_hosts[0]}/"))
+    execute(sample, "staging", "DOGEAR", 'UPDATE "LINK" SET "URL" = :url WHERE "LINK_ID" = (SELECT MIN("LINK_ID") FROM "LINK")', url=near_full)
+    [(key,)] = query(sample, "staging", "DOGEAR", 'SELECT "LINK_ID" FROM "LINK" WHERE "URL" = :url', url=near_full)
+    before = snapshot(sample, "staging")["DOGEAR.LINK"]
+    grown = 2048 + len(MSP_HOST) - len(sample.cloud_hosts[0])
+
+    with pytest.raises(OffboardError) as caught:
+        fixup(sample, org)
+
+    assert str(caught.value) == (f"DOGEAR.LINK: after the fix-up, URL of the row with key {key} holds {grown} bytes, more than its "
+                                 "VARCHAR(2048) can: the table was left unchanged; shorten what the rule writes, or widen the column")
+    assert snapshot(sample, "staging")["DOGEAR.LINK"] == before

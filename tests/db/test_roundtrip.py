@@ -21,7 +21,7 @@ def test_initial_round_trip_moves_every_table_of_one_org_and_nothing_else(sample
     delivery = export(sample, org)
     assert [t.qualified for t in delivery.manifest.tables] == [t.qualified for t in catalog.tables()]
     for spec in catalog.tables():
-        source_rows = query(sample.sources[spec.database], f'SELECT COUNT(*) FROM "{spec.name}" WHERE "{spec.tenant}" = ?', org.org_id)[0][0]
+        source_rows = query(sample, "source", spec.database, f'SELECT COUNT(*) FROM "{spec.name}" WHERE "{spec.tenant}" = :org', org=org.org_id)[0][0]
         assert source_rows > 0, spec.qualified
         assert delivery.manifest.table(spec.qualified).rows_total == source_rows
 
@@ -42,12 +42,12 @@ def test_initial_round_trip_moves_every_table_of_one_org_and_nothing_else(sample
 def test_initial_import_again_skips_what_is_already_there(sample, org):
     export(sample, org)
     load(sample, org, "initial")
-    before = snapshot(sample.targets["staging"])
+    before = snapshot(sample, "staging")
 
     again = load(sample, org, "initial")
 
     assert {t.action for t in again.tables} == {"already loaded"}
-    assert snapshot(sample.targets["staging"]) == before
+    assert snapshot(sample, "staging") == before
 
 
 def test_export_again_returns_the_committed_delivery_unchanged(sample, org):
@@ -85,9 +85,9 @@ def test_delta_carries_inserts_updates_and_deletes(sample, org):
     assert check.ok, check.failures
     media = catalog.table("FILES.MEDIA")
     gone = changes["FILES.MEDIA"].deleted[0][0]
-    assert query(sample.targets["staging"]["FILES"], 'SELECT COUNT(*) FROM "MEDIA" WHERE "ID" = ?', gone) == [(0,)]
+    assert query(sample, "staging", "FILES", 'SELECT COUNT(*) FROM "MEDIA" WHERE "ID" = :id', id=gone) == [(0,)]
     added = changes["FILES.MEDIA"].inserted[0][0]
-    assert query(sample.targets["staging"]["FILES"], f'SELECT "{media.tenant}" FROM "MEDIA" WHERE "ID" = ?', added) == [(org.target_org_id,)]
+    assert query(sample, "staging", "FILES", f'SELECT "{media.tenant}" FROM "MEDIA" WHERE "ID" = :id', id=added) == [(org.target_org_id,)]
 
 
 def test_delta_applied_twice_gives_the_same_target(sample, org):
@@ -96,11 +96,11 @@ def test_delta_applied_twice_gives_the_same_target(sample, org):
     mutate_org(sample.root, org.org_id, seed=4)
     export(sample, org, "delta")
     load(sample, org, "delta-1")
-    once = snapshot(sample.targets["staging"])
+    once = snapshot(sample, "staging")
 
     load(sample, org, "delta-1")
 
-    assert snapshot(sample.targets["staging"]) == once
+    assert snapshot(sample, "staging") == once
 
 
 def test_second_delta_follows_the_first(sample, org):
@@ -133,12 +133,13 @@ def test_values_as_long_as_the_catalog_allows_go_through(sample, org):
     spec = catalog_of(sample).table("EMPINST.PROFILE_EXTENSIONS")
     quotes = '"' * max_chars(spec.columns["PROF_VALUE"])
     clob = ('a "quoted" line,\r\nand another\n' * (CLOB_CHARS // 16))[:CLOB_CHARS]
-    execute(sample.sources["PEOPLEDB"], 'UPDATE "PROFILE_EXTENSIONS" SET "PROF_VALUE" = ?, "PROF_EXT_VALUE" = ? WHERE rowid = '
-            '(SELECT MIN(rowid) FROM "PROFILE_EXTENSIONS" WHERE "TENANT_KEY" = ?)', quotes, clob, org.org_id)
+    execute(sample, "source", "PEOPLEDB", 'UPDATE "PROFILE_EXTENSIONS" SET "PROF_VALUE" = :quotes, "PROF_EXT_VALUE" = :clob '
+            'WHERE "PROF_KEY" || "PROF_PROPERTY_ID" = (SELECT MIN("PROF_KEY" || "PROF_PROPERTY_ID") FROM "PROFILE_EXTENSIONS" '
+            'WHERE "TENANT_KEY" = :org)', quotes=quotes, clob=clob, org=org.org_id)
     export(sample, org)
 
     load(sample, org, "initial")
 
-    found = 'SELECT COUNT(*) FROM "PROFILE_EXTENSIONS" WHERE "PROF_VALUE" = ? AND "PROF_EXT_VALUE" = ?'
-    assert query(sample.targets["staging"]["PEOPLEDB"], found, quotes, clob) == [(1,)]
+    found = 'SELECT COUNT(*) FROM "PROFILE_EXTENSIONS" WHERE "PROF_VALUE" = :quotes AND "PROF_EXT_VALUE" = :clob'
+    assert query(sample, "staging", "PEOPLEDB", found, quotes=quotes, clob=clob) == [(1,)]
     assert verify(sample, org, "initial").ok

@@ -13,17 +13,18 @@ import yaml
 
 from offboard.infra.outputs import StackOutputs
 from offboard.sample import SampleLayout
+from offboard.sample.stack import write_stack
 from offboard.transfer.session import customer_s3
-from tests.conftest import remove_stack, run_cli
+from tests.conftest import engine_options, remove_stack, run_cli
 from tests.db.support import catalog_of, snapshot, tenant_rows
 
 ENV = {"OFFBOARD_BACKEND": "local"}
 
 
 @pytest.fixture
-def acme(local_project, tmp_path, endpoint_session):
+def acme(local_project, tmp_path, endpoint_session, server):
     """A sample source and a customer stack for its first org, provisioned on the endpoint."""
-    made = run_cli(local_project, "sample", "create", str(tmp_path / "sample"), "--stack", "acme", env=ENV)
+    made = run_cli(local_project, "sample", "create", str(tmp_path / "sample"), "--stack", "acme", *engine_options(server), env=ENV)
     assert made.returncode == 0, made.stderr
     sample = SampleLayout.load(tmp_path / "sample")
     assert run_cli(local_project, "stack", "up", "acme", env=ENV).returncode == 0
@@ -66,7 +67,7 @@ def test_both_deliveries_end_to_end_through_the_cli(acme):
 
     for target in ("staging", "production"):
         assert all(found <= {org.target_org_id} for found in tenant_rows(sample, target, catalog).values())
-    assert not any(other in json.dumps(snapshot(sample.targets["production"])) for other in others)
+    assert not any(other in json.dumps(snapshot(sample, "production"), default=str) for other in others)
 
 
 def test_a_chunk_altered_in_the_bucket_is_refused_and_the_target_stays_as_it_was(acme):
@@ -79,11 +80,11 @@ def test_a_chunk_altered_in_the_bucket_is_refused_and_the_target_stays_as_it_was
     altered = bytearray(s3.get_object(Bucket=outputs.bucket, Key=key)["Body"].read())
     altered[len(altered) // 2] ^= 0xFF  # same size, other bytes
     s3.put_object(Bucket=outputs.bucket, Key=key, Body=bytes(altered))
-    before = snapshot(sample.targets["staging"])
+    before = snapshot(sample, "staging")
     refused = run_cli(project, "db", "import", "acme", "--target", "staging", env=ENV)
     assert refused.returncode == 1 and len(refused.stderr.strip().splitlines()) == 1
     assert "sha256" in refused.stderr
-    assert snapshot(sample.targets["staging"]) == before
+    assert snapshot(sample, "staging") == before
 
 
 KILLED_UPLOAD = """
@@ -130,9 +131,9 @@ def test_a_delivery_not_in_the_bucket_is_one_line(acme):
     assert "(committed: none)" in refused.stderr
 
 
-def test_an_org_without_a_row_at_the_source_is_refused_and_nothing_reaches_the_bucket(local_project, tmp_path, endpoint_session):
+def test_an_org_without_a_row_at_the_source_is_refused_and_nothing_reaches_the_bucket(local_project, tmp_path, endpoint_session, server):
     project = local_project
-    assert run_cli(project, "sample", "create", str(tmp_path / "sample"), "--stack", "typo", env=ENV).returncode == 0
+    assert run_cli(project, "sample", "create", str(tmp_path / "sample"), "--stack", "typo", *engine_options(server), env=ENV).returncode == 0
     document = yaml.safe_load(project.stack_file("typo").read_text())
     document["config"]["offboard:orgId"] = "99999999"  # an org id mistyped: none of the source's orgs
     project.stack_file("typo").write_text(yaml.safe_dump(document))
@@ -147,3 +148,29 @@ def test_an_org_without_a_row_at_the_source_is_refused_and_nothing_reaches_the_b
         assert "Contents" not in customer_s3(outputs).list_objects_v2(Bucket=outputs.bucket)
     finally:
         remove_stack(project, "typo", endpoint_session[1])
+
+
+def test_two_stacks_import_into_one_postgresql_target_at_once_and_each_sees_only_its_rows(local_project, tmp_path, endpoint_session,
+                                                                                         postgres_server):
+    project = local_project
+    cli(project, "sample", "create", str(tmp_path / "sample"), "--stack", "acme", "--engine", "postgresql", "--server", postgres_server)
+    sample = SampleLayout.load(tmp_path / "sample")
+    write_stack(project, "other", sample, sample.org_ids[1])
+    stacks = {"acme": sample.orgs[0], "other": sample.orgs[1]}
+    try:
+        for stack in stacks:
+            cli(project, "stack", "up", stack)
+            cli(project, "db", "export", stack, "--delivery", "initial")
+        both = [subprocess.Popen([sys.executable, "-m", "offboard.cli", "db", "import", stack, "--target", "staging"],
+                                 env={**os.environ, **ENV, "OFFBOARD_PROJECT": str(project.root)}, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True) for stack in stacks]
+        for process in both:
+            _, error = process.communicate(timeout=120)
+            assert process.returncode == 0, error
+        for stack in stacks:
+            cli(project, "db", "verify", stack, "--target", "staging")  # exits 1 when a table differs
+        tenants = {org.target_org_id for org in stacks.values()}
+        assert all(found == tenants for found in tenant_rows(sample, "staging", catalog_of(sample)).values())
+    finally:
+        for stack in stacks:
+            remove_stack(project, stack, endpoint_session[1])

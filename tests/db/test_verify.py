@@ -26,7 +26,7 @@ def imported(sample, org):
 
 
 def test_an_edited_value_is_found(imported, org):
-    execute(imported.targets["staging"]["BLOGS"], 'UPDATE "WEBLOGENTRY" SET "TITLE" = \'changed\' WHERE rowid = (SELECT MIN(rowid) FROM "WEBLOGENTRY")')
+    execute(imported, "staging", "BLOGS", 'UPDATE "WEBLOGENTRY" SET "TITLE" = \'changed\' WHERE "ID" = (SELECT MIN("ID") FROM "WEBLOGENTRY")')
 
     result = verify(imported, org)
 
@@ -35,9 +35,9 @@ def test_an_edited_value_is_found(imported, org):
 
 
 def test_a_missing_and_an_extra_row_are_found(imported, org):
-    staging = imported.targets["staging"]
-    execute(staging["DOGEAR"], 'DELETE FROM "LINK" WHERE rowid = (SELECT MIN(rowid) FROM "LINK")')
-    execute(staging["SNCOMM"], 'INSERT INTO "COMMUNITY" ("COMMUNITY_UUID", "ORG_ID", "NAME") VALUES (\'x\', ?, \'extra\')', org.target_org_id)
+    execute(imported, "staging", "DOGEAR", 'DELETE FROM "LINK" WHERE "LINK_ID" = (SELECT MIN("LINK_ID") FROM "LINK")')
+    execute(imported, "staging", "SNCOMM", 'INSERT INTO "COMMUNITY" ("COMMUNITY_UUID", "ORG_ID", "NAME") VALUES (\'x\', :org, \'extra\')',
+            org=org.target_org_id)
 
     failures = {c.table: (c.rows, c.expected_rows) for c in verify(imported, org).failures}
 
@@ -47,7 +47,7 @@ def test_a_missing_and_an_extra_row_are_found(imported, org):
 
 
 def test_rows_of_other_orgs_do_not_disturb_it(imported, org):
-    execute(imported.targets["staging"]["SNCOMM"], 'INSERT INTO "COMMUNITY" ("COMMUNITY_UUID", "ORG_ID", "NAME") VALUES (\'x\', \'123\', \'theirs\')')
+    execute(imported, "staging", "SNCOMM", 'INSERT INTO "COMMUNITY" ("COMMUNITY_UUID", "ORG_ID", "NAME") VALUES (\'x\', \'123\', \'theirs\')')
     assert verify(imported, org).ok
 
 

@@ -12,7 +12,7 @@ from offboard.infra.outputs import StackOutputs
 from offboard.sample import SampleLayout
 from offboard.sample.stack import target_stores, write_stack
 from offboard.transfer.session import customer_s3
-from tests.conftest import remove_stack, run_cli
+from tests.conftest import engine_options, remove_stack, run_cli
 from tests.db.support import catalog_of
 from tests.files.conftest import put_delivery, snapshot
 
@@ -26,11 +26,11 @@ def cli(project, *args):
 
 
 @pytest.fixture
-def neighbours(local_project, tmp_path, endpoint_session):
+def neighbours(local_project, tmp_path, endpoint_session, server):
     """Two customers of one sample (stacks acme and other) on the endpoint; other's files and
     rows already in production."""
     project = local_project
-    cli(project, "sample", "create", str(tmp_path / "sample"), "--stack", "acme")
+    cli(project, "sample", "create", str(tmp_path / "sample"), "--stack", "acme", *engine_options(server))
     sample = SampleLayout.load(tmp_path / "sample")
     write_stack(project, "other", sample, sample.org_ids[1])
     try:

@@ -10,7 +10,7 @@ import re
 
 from offboard.infra.outputs import StackOutputs
 from offboard.sample import SampleLayout
-from tests.conftest import run_cli
+from tests.conftest import engine_options, run_cli
 
 ENV = {"OFFBOARD_BACKEND": "local"}
 
@@ -32,9 +32,9 @@ def walk(project, workflow: str) -> list[str]:
     raise AssertionError(f"{workflow} did not finish")
 
 
-def test_both_deliveries_run_to_the_end_and_the_secret_never_shows(local_project, tmp_path):
+def test_both_deliveries_run_to_the_end_and_the_secret_never_shows(local_project, tmp_path, server):
     project = local_project
-    assert run_cli(project, "sample", "create", str(tmp_path / "sample"), "--stack", "acme", env=ENV).returncode == 0
+    assert run_cli(project, "sample", "create", str(tmp_path / "sample"), "--stack", "acme", *engine_options(server), env=ENV).returncode == 0
     sample = SampleLayout.load(tmp_path / "sample")
     for target in ("staging", "production"):  # the MSP's stores are shared: another org's file is there already
         theirs = sample.root / target / "content" / "files" / "another-org" / "theirs.bin"

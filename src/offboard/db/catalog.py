@@ -56,7 +56,7 @@ def sa_type(type_text: str) -> sa.types.TypeEngine:
         return (sa.CHAR if match["sized"] == "CHAR" else sa.VARCHAR)(int(match["length"]))
     if type_text in _INTEGER_TYPES:
         return _INTEGER_TYPES[type_text]()
-    return sa.CLOB() if type_text == "CLOB" else sa.TIMESTAMP()
+    return sa.Text() if type_text == "CLOB" else sa.TIMESTAMP()  # Text: CLOB on DB2, TEXT on PostgreSQL
 
 
 class _Strict(BaseModel):

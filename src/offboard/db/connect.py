@@ -2,7 +2,8 @@
 
 `sqlite:///path/FILES.db` is the embedded default: one file per Connections database, its tables
 without a schema. `db2+ibm_db://user:password@host:50000/FILES` is production, tables as
-SCHEMA.TABLE. Statements are SQLAlchemy constructs compiled for the engine's dialect; the rows
+SCHEMA.TABLE, and so is `postgresql+psycopg://...`, the strict engine the tests and the demo
+prove every stage on beside SQLite. Statements are SQLAlchemy constructs compiled for the engine's dialect; the rows
 themselves go through the DBAPI cursor (fetchmany / executemany), because SQLAlchemy's per-row
 result and parameter processing would roughly double the per-row cost of a bulk move.
 Messages name an engine by its URL masked by `offboard.masking` (a password in the user part, a
@@ -12,6 +13,7 @@ scrubbed of every password this process filled in.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,12 +27,17 @@ from offboard.db.catalog import TableShape, sa_type
 from offboard.errors import OffboardError, first_line
 from offboard.masking import mask_url, scrub
 
+# The rows go through the DBAPI cursor with positional parameters (`compile_for`): psycopg takes
+# them as `%s`, where SQLAlchemy would choose its named style.
+_POSITIONAL = {"postgresql": {"paramstyle": "format"}}
+
 
 def open_engine(url: str, *, create: bool = False) -> Engine:
     """An engine for one database URL; a SQLite file must exist unless `create` is set."""
     try:
         parsed = sa.make_url(url)
-        engine = sa.create_engine(parsed)
+        # No pool: a run opens connections as it needs them and keeps none idle on a shared server.
+        engine = sa.create_engine(parsed, poolclass=sa.pool.NullPool, **_POSITIONAL.get(parsed.get_backend_name(), {}))
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as error:  # ImportError: no driver installed
         raise OffboardError(f"not a usable database URL {mask_url(url)}: {first_line(error)}") from None
     if engine.dialect.name == "sqlite":
@@ -84,6 +91,17 @@ def compile_for(statement: sa.ClauseElement, engine: Engine | Dialect, column_ke
     if compiled.positiontup is None:
         raise OffboardError(f"the {dialect.name} driver does not use positional parameters")
     return Compiled(compiled.string, tuple(compiled.positiontup))
+
+
+def streaming_cursor(connection: sa.Connection):
+    """A DBAPI cursor whose fetchmany reads from the server as it goes. sqlite3 and ibm_db stream
+    anyway; psycopg's plain cursor would hold the whole result in memory, a named one does not."""
+    if connection.dialect.name == "postgresql":
+        return connection.connection.cursor(name=f"offboard_{next(_CURSORS)}")
+    return connection.connection.cursor()
+
+
+_CURSORS = itertools.count(1)  # names of psycopg's server-side cursors, unique in the process
 
 
 @contextmanager

@@ -33,14 +33,10 @@ from pydantic import (
     model_validator,
 )
 
+from offboard.db.bulk import executing
 from offboard.db.catalog import Catalog, TableSpec
-from offboard.db.connect import (
-    compile_for,
-    database_errors,
-    open_engines,
-    require_tables,
-    table_of,
-)
+from offboard.db.connect import database_errors, open_engines, require_tables, table_of
+from offboard.db.fit import Fit
 from offboard.db.manifest import now, write_json_atomically
 from offboard.db.scan import Progress, count_rows, org_batches, table_state
 from offboard.db.statements import ORG_ID, update_columns
@@ -332,9 +328,13 @@ def _spooled(spool) -> Iterator[list[tuple]]:
 
 
 def _write(connection: sa.Connection, spec: TableSpec, names: list[str], org_id: str, batches: Iterator[list[tuple]]) -> None:
-    statement = compile_for(update_columns(table_of(spec, connection.engine), spec.tenant, spec.key, names, org_id), connection.engine)
-    positions = {**{f"set_{n}": i for i, n in enumerate(names)}, **{f"key_{k}": len(names) + i for i, k in enumerate(spec.key)}}
-    pick = statement.picker(positions)
-    cursor = connection.connection.cursor()
+    statement = update_columns(table_of(spec, connection.engine), spec.tenant, spec.key, names, org_id)
+    write = executing(connection, statement, [*(f"set_{n}" for n in names), *(f"key_{k}" for k in spec.key)])
+    fit = Fit([(name, spec.columns[name]) for name in names])
     for batch in batches:
-        cursor.executemany(statement.sql, list(map(pick, batch)))
+        misfit = fit.first_misfit(batch)
+        if misfit:  # a host name longer than the cloud's, say, in a value already near its column's length
+            key = ", ".join(map(str, batch[misfit.row][len(names):]))
+            raise OffboardError(f"{spec.qualified}: after the fix-up, {misfit.column} of the row with key {key} {misfit.problem}: "
+                                "the table was left unchanged; shorten what the rule writes, or widen the column")
+        write(batch)

@@ -5,8 +5,9 @@ its tables and their shapes are the catalog's, every chunk is complete and unalt
 table and column exists in the target, and each table is in the state the delivery expects.
 Then each table loads in one transaction: all of it or none of it, finished by a count of the
 org's rows that must equal the source's. A chunk whose records do not fit the catalog's columns
-(a record or field too long, another number of fields, a row of another tenant) is refused while
-its table loads, and that table is left unchanged.
+(a record or field too long, another number of fields, a row of another tenant, a value its
+column's type cannot hold: `db.fit`) is refused while its table loads, and that table is left
+unchanged.
 
 The shapes (columns, types, tenant column, key) are always the catalog's: whoever holds the
 bucket's key can rewrite a delivery, manifest and checksums included.
@@ -30,12 +31,14 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from offboard.db.catalog import Catalog, TableSpec
-from offboard.db.connect import compile_for, database_errors, open_engines, require_tables, shown, table_of
+from offboard.db.bulk import executing, inserting
+from offboard.db.connect import database_errors, open_engines, require_tables, shown, table_of
 from offboard.db.delfile import check_file, read_batches
+from offboard.db.fit import Fit
 from offboard.db.manifest import MANIFEST_FILE, Manifest, TableEntry, catalogued, read_manifest
 from offboard.delivery import INITIAL
 from offboard.db.scan import Progress, count_rows, table_state
-from offboard.db.statements import delete_keys, insert_rows, tenant_literal, upsert_rows
+from offboard.db.statements import delete_keys, tenant_literal, upsert_rows
 from offboard.errors import OffboardError
 
 BATCH_ROWS = 10_000
@@ -123,29 +126,31 @@ def _load(
     progress: Progress | None,
 ) -> int:
     target = table_of(spec, engine)
-    others = [name for name in spec.column_names if name != spec.tenant]
-    statement = (
-        insert_rows(target, spec.tenant, target_org_id)
-        if manifest.delivery == INITIAL
-        else upsert_rows(target, spec.tenant, spec.key, target_org_id, engine.dialect.name)
-    )
-    write = compile_for(statement, engine, column_keys=others)
     written = 0
     with database_errors(engine, f"importing {spec.qualified}"), engine.begin() as connection:
-        cursor = connection.connection.cursor()
-        pick = write.picker({name: i for i, name in enumerate(spec.column_names)})
+        if manifest.delivery == INITIAL:
+            write = inserting(connection, target, spec.tenant, target_org_id)
+        else:
+            upsert = upsert_rows(target, spec.tenant, spec.key, target_org_id, engine.dialect.name)
+            write = executing(connection, upsert, spec.column_names, [name for name in spec.column_names if name != spec.tenant])
+        fit = Fit(spec.columns.items())
         for chunk in entry.chunks:
+            records = 0
             for batch in read_batches(folder / chunk.file, spec.field_chars, chunk.empty_strings > 0, batch_rows):
                 strangers = spec.foreign_tenants(batch, manifest.org_id)
                 if strangers:
                     raise OffboardError(f"{chunk.file} holds rows of tenant {', '.join(sorted(map(repr, strangers)))}: {spec.qualified} left unchanged")
-                cursor.executemany(write.sql, list(map(pick, batch)))
+                misfit = fit.first_misfit(batch)
+                if misfit:
+                    raise OffboardError(f"{chunk.file}: record {records + misfit.row + 1}: {misfit.column} {misfit.problem}: "
+                                        f"{spec.qualified} left unchanged")
+                write(batch)
+                records += len(batch)
                 written += len(batch)
                 if progress:
                     progress(spec.qualified, written)
         if entry.deleted:
-            delete = compile_for(delete_keys(target, spec.tenant, spec.key, target_org_id), engine)
-            cursor.executemany(delete.sql, list(map(delete.picker({k: i for i, k in enumerate(spec.key)}), entry.deleted)))
+            executing(connection, delete_keys(target, spec.tenant, spec.key, target_org_id), spec.key)(entry.deleted)
         after = count_rows(connection, spec, target_org_id)
         if after != entry.rows_total:
             raise OffboardError(

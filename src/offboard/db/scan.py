@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from offboard.db.catalog import TableShape
-from offboard.db.connect import compile_for, table_of
+from offboard.db.connect import compile_for, streaming_cursor, table_of
 from offboard.db.digest import Checksum, row_digests
 from offboard.db.statements import count_org_rows, select_org_rows
 
@@ -21,7 +21,7 @@ def org_batches(connection: sa.Connection, shape: TableShape, org_id: str, colum
     """The org's rows (all columns in table order, or `columns`) in key order, a batch at a time."""
     statement = select_org_rows(table_of(shape, connection.engine), shape.tenant, shape.key, columns)
     compiled = compile_for(statement, connection.engine)
-    cursor = connection.connection.cursor()
+    cursor = streaming_cursor(connection)
     try:
         cursor.execute(compiled.sql, (org_id,))
         while batch := cursor.fetchmany(BATCH_ROWS):

@@ -1,4 +1,4 @@
-"""The SQL the database stages issue, as SQLAlchemy constructs that compile for DB2 and SQLite.
+"""The SQL the database stages issue, as SQLAlchemy constructs that compile for DB2, PostgreSQL and SQLite.
 
 Every statement touching target rows carries the tenant predicate, so it can only ever reach
 the org's own rows. The org id is inlined as a literal: it is validated to be digits, and an
@@ -63,7 +63,7 @@ def update_columns(table: sa.Table, tenant: str, key: list[str], columns: list[s
 def upsert_rows(table: sa.Table, tenant: str, key: list[str], org_id: str, dialect_name: str) -> ClauseElement:
     """Insert or update by key, never touching a row of another tenant that has the same key.
 
-    DB2 (and any dialect with standard MERGE) gets MERGE INTO; SQLite gets INSERT ... ON CONFLICT.
+    DB2 and PostgreSQL (any dialect with standard MERGE) get MERGE INTO; SQLite gets INSERT ... ON CONFLICT.
     Compile with column_keys = the columns other than the tenant for SQLite.
     """
     if dialect_name == "sqlite":

@@ -1,7 +1,8 @@
 """A synthetic multi-tenant Connections source, deterministic for a seed.
 
-One SQLite file per Connections database holding every catalog table with rows of several
-orgs; content stores where all orgs' binaries lie side by side; empty staging and production
+On SQLite, one file per Connections database; on PostgreSQL, one database per side (source,
+staging, production) with a schema per Connections schema, as on DB2 a schema per application.
+Every catalog table holds rows of several orgs; content stores where all orgs' binaries lie side by side; empty staging and production
 targets of the same schema; per org a user mapping as the MSP's directory sync would produce it
 (one user left out on purpose, as happens). Rows come from the catalog: any table added there
 gets plausible rows here, and `_PARENTS` links the columns that point at another table's key.
@@ -12,24 +13,32 @@ from __future__ import annotations
 import csv
 import json
 import random
+import secrets
 import shutil
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
 
+from offboard.customer import database_urls
 from offboard.db.catalog import CATALOG_FILE, Catalog, TableSpec, is_integer_type, is_text_type, load_catalog
-from offboard.db.connect import compile_for, open_engine, table_of
+from offboard.db.bulk import executing
+from offboard.db.connect import database_errors, open_engine, table_of
 from offboard.db.scan import org_batches
 from offboard.db.statements import delete_keys, update_columns
 from offboard.errors import OffboardError
+from offboard.sample.cluster import start_cluster, stop_cluster
 
 LAYOUT_FILE = "sample.json"
 CLOUD_HOSTS = ["apps.na.collabserv.com", "apps.ce.collabserv.com"]
 TARGETS = ("staging", "production")
+SIDES = ("source", *TARGETS)
+ENGINES = ("sqlite", "postgresql")
+CLUSTER_FOLDER = "postgres"  # a sample's own PostgreSQL cluster, when no server was given
 _REPOSITORY_CATALOG = Path(__file__).resolve().parents[3] / "runbooks" / CATALOG_FILE
 _EPOCH = datetime(2023, 1, 2, 8, 0, 0)
 _TIMESTAMP = "%Y-%m-%d %H:%M:%S.%f"
@@ -99,13 +108,22 @@ class OrgSample:
 @dataclass(frozen=True)
 class SampleLayout:
     """Where everything of a sample lies. Saved as sample.json with paths relative to `root`,
-    so a sample folder can be copied or moved."""
+    so a sample folder can be copied or moved.
+
+    `server`: the PostgreSQL server's URL as given (a password as `${VARIABLE}`), None on
+    SQLite; the sample's databases there are named `<prefix>_<side>`."""
 
     root: Path
     cloud_hosts: list[str]
     orgs: list[OrgSample]
     databases: list[str]
     stores: list[str]
+    server: str | None = None
+    prefix: str | None = None
+
+    @property
+    def engine(self) -> str:
+        return ENGINES[1] if self.server else ENGINES[0]
 
     @property
     def catalog(self) -> Path:
@@ -114,13 +132,28 @@ class SampleLayout:
 
     @property
     def sources(self) -> dict[str, str]:
-        """Connections database -> SQLite URL of the multi-tenant source."""
-        return self._urls("source")
+        """Connections database -> URL of the multi-tenant source."""
+        return self.urls("source")
 
     @property
     def targets(self) -> dict[str, dict[str, str]]:
-        """staging|production -> Connections database -> SQLite URL (created empty)."""
-        return {target: self._urls(target) for target in TARGETS}
+        """staging|production -> Connections database -> URL (created empty)."""
+        return {target: self.urls(target) for target in TARGETS}
+
+    def urls(self, side: str) -> dict[str, str]:
+        """Connections database -> URL of one side, as a stack file holds them."""
+        if self.server:
+            return dict.fromkeys(self.databases, self.server_database(f"{self.prefix}_{side}"))
+        return {name: f"sqlite:///{self.root / side / f'{name}.db'}" for name in self.databases}
+
+    def server_database(self, name: str) -> str:
+        """The server's URL with another database: its text kept as written, `${VARIABLE}` too."""
+        parts = urlsplit(self.server)
+        return urlunsplit(parts._replace(path=f"/{name}"))
+
+    def filled(self, url: str) -> str:
+        """A URL of the sample with its `${VARIABLE}` filled in, to open."""
+        return database_urls({"": url}, self.root)[""]
 
     @property
     def content_stores(self) -> dict[str, Path]:
@@ -141,9 +174,6 @@ class SampleLayout:
                 return org
         raise OffboardError(f"the sample in {self.root} has no org {org_id} (orgs: {', '.join(self.org_ids)})")
 
-    def _urls(self, folder: str) -> dict[str, str]:
-        return {name: f"sqlite:///{self.root / folder / f'{name}.db'}" for name in self.databases}
-
     def save(self) -> None:
         document = {key: value for key, value in asdict(self).items() if key != "root"}
         (self.root / LAYOUT_FILE).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
@@ -155,7 +185,7 @@ class SampleLayout:
             raise OffboardError(f"{root} holds no sample ({LAYOUT_FILE} missing): run `offboard sample create` first")
         raw = json.loads((root / LAYOUT_FILE).read_text(encoding="utf-8"))
         orgs = [OrgSample(o["org_id"], o["target_org_id"], [User(**u) for u in o["users"]]) for o in raw["orgs"]]
-        return cls(root, raw["cloud_hosts"], orgs, raw["databases"], raw["stores"])
+        return cls(root, raw["cloud_hosts"], orgs, raw["databases"], raw["stores"], raw.get("server"), raw.get("prefix"))
 
 
 @dataclass
@@ -167,26 +197,60 @@ class Changes:
     deleted: list[tuple] = field(default_factory=list)
 
 
-def create_sample(directory: Path, orgs: int = 3, seed: int = 0, scale: int = 1, catalog_path: Path | None = None) -> SampleLayout:
-    """Create the sample in `directory` (which must be empty or absent) and describe it."""
+def create_sample(directory: Path, orgs: int = 3, seed: int = 0, scale: int = 1, catalog_path: Path | None = None,
+                  engine: str = "sqlite", server: str | None = None) -> SampleLayout:
+    """Create the sample in `directory` (which must be empty or absent) and describe it: in SQLite
+    files, or in new PostgreSQL databases on `server`, or without one on a throwaway cluster
+    in `directory`/postgres."""
     root = Path(directory).resolve()
     if root.exists() and any(root.iterdir()):
         raise OffboardError(f"{root} is not empty: the sample needs a folder of its own")
     if not 1 <= orgs <= 50 or not 1 <= scale <= 1000:
         raise OffboardError("--orgs must be 1..50 and --scale 1..1000")
+    if engine not in ENGINES:
+        raise OffboardError(f"unknown engine {engine!r}: choose {' or '.join(ENGINES)}")
+    if server and engine != "postgresql":
+        raise OffboardError("--server names a PostgreSQL server: add --engine postgresql")
     catalog = load_catalog(catalog_path or _REPOSITORY_CATALOG)
     rng = random.Random(seed)
-    layout = SampleLayout(root, CLOUD_HOSTS, _make_orgs(rng, orgs, scale), list(catalog.databases), list(catalog.content_stores))
-    for folder in [*layout.content_stores.values(), root / "mappings", root / "source", *(root / t for t in TARGETS)]:
+    existed = root.exists()
+    try:
+        if engine == "postgresql" and not server:
+            server = start_cluster(root / CLUSTER_FOLDER).url
+        layout = SampleLayout(root, CLOUD_HOSTS, _make_orgs(rng, orgs, scale), list(catalog.databases), list(catalog.content_stores),
+                              server, f"sample_{secrets.token_hex(4)}" if server else None)
+        if layout.server:
+            create_server_databases(layout, {f"{layout.prefix}_{side}": None for side in SIDES})
+        _fill(layout, catalog, catalog_path or _REPOSITORY_CATALOG, rng, scale)
+    except BaseException:
+        _undo(root, existed)
+        raise
+    return layout
+
+
+def _undo(root: Path, existed: bool) -> None:
+    """After a failed create: its cluster stopped, the folder (empty before) emptied again, or
+    removed if the create made it. Databases made on a server of the user's are left there."""
+    stop_cluster(root / CLUSTER_FOLDER)
+    for path in root.iterdir() if root.exists() else ():
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    if not existed and root.exists():
+        root.rmdir()
+
+
+def _fill(layout: SampleLayout, catalog: Catalog, catalog_path: Path, rng: random.Random, scale: int) -> None:
+    for folder in [*layout.content_stores.values(), layout.root / "mappings", *(layout.root / side for side in SIDES)]:
         folder.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(catalog_path or _REPOSITORY_CATALOG, layout.catalog)
-    for urls in [layout.sources, *layout.targets.values()]:
-        _create_schema(catalog, urls)
+    shutil.copyfile(catalog_path, layout.catalog)
+    for side in SIDES:
+        _create_schema(catalog, {name: layout.filled(url) for name, url in layout.urls(side).items()})
     for org in layout.orgs:
         _write_mapping(org, layout.user_mapping(org.org_id))
         _fill_org(catalog, layout, org, rng, scale)
     layout.save()
-    return layout
 
 
 def _make_orgs(rng: random.Random, count: int, scale: int) -> list[OrgSample]:
@@ -210,9 +274,24 @@ def _write_mapping(org: OrgSample, path: Path) -> None:
         writer.writerows([u.cloud_id, u.target_id, u.email] for u in org.users[:-1])
 
 
+def create_server_databases(layout: SampleLayout, names: dict[str, str | None]) -> None:
+    """Create each database of `names` on the sample's server, as a copy of the database it maps
+    to, or empty (None)."""
+    engine = open_engine(layout.filled(layout.server))
+    quote = engine.dialect.identifier_preparer.quote
+    with database_errors(engine, "creating the sample's databases"), engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")  # CREATE DATABASE runs outside a transaction
+        for name, template in names.items():
+            connection.exec_driver_sql(f"CREATE DATABASE {quote(name)}" + (f" TEMPLATE {quote(template)}" if template else ""))
+
+
 def _create_schema(catalog: Catalog, urls: dict[str, str]) -> None:
     for name, database in catalog.databases.items():
         engine = open_engine(urls[name], create=True)
+        if engine.dialect.name != "sqlite":
+            with engine.begin() as connection:
+                for schema in dict.fromkeys(spec.schema_name for spec in database.tables.values()):
+                    connection.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
         for spec in database.tables.values():
             table = table_of(spec, engine)
             sa.Index(f"IX_{spec.name}_TENANT", table.c[spec.tenant])
@@ -228,7 +307,7 @@ def _is_people(spec: TableSpec) -> bool:
 def _fill_org(catalog: Catalog, layout: SampleLayout, org: OrgSample, rng: random.Random, scale: int) -> None:
     maker = _RowMaker(rng, org, layout, keys={})
     for name, database in catalog.databases.items():
-        engine = open_engine(layout.sources[name])
+        engine = open_engine(layout.filled(layout.sources[name]))
         with engine.begin() as connection:
             for spec in database.tables.values():
                 rows = [maker.row(spec, user) for user in org.users] if _is_people(spec) else maker.rows(spec, _ROWS.get(spec.qualified, _DEFAULT_ROWS) * scale)
@@ -239,8 +318,7 @@ def _fill_org(catalog: Catalog, layout: SampleLayout, org: OrgSample, rng: rando
 
 def _insert(connection: sa.Connection, spec: TableSpec, rows: list[tuple]) -> None:
     if rows:
-        compiled = compile_for(sa.insert(table_of(spec, connection.engine)), connection.engine)
-        connection.connection.cursor().executemany(compiled.sql, rows)
+        executing(connection, sa.insert(table_of(spec, connection.engine)), spec.column_names)(rows)
 
 
 class _RowMaker:
@@ -342,7 +420,7 @@ def mutate_org(directory: Path, org_id: str, seed: int = 1) -> dict[str, Changes
     maker = _RowMaker(rng, org, layout, keys={})
     changes: dict[str, Changes] = {}
     for name, database in catalog.databases.items():
-        engine = open_engine(layout.sources[name])
+        engine = open_engine(layout.filled(layout.sources[name]))
         with engine.begin() as connection:
             for spec in database.tables.values():
                 existing = _org_rows(connection, spec, org_id)
@@ -358,8 +436,7 @@ def _org_rows(connection: sa.Connection, spec: TableSpec, org_id: str) -> list[t
 
 
 def _execute(connection: sa.Connection, statement: sa.Executable, values: dict[str, object]) -> None:
-    compiled = compile_for(statement, connection.engine)
-    connection.connection.cursor().execute(compiled.sql, [values[name] for name in compiled.names])
+    executing(connection, statement, list(values))([list(values.values())])
 
 
 def _mutate_table(connection: sa.Connection, spec: TableSpec, existing: list[tuple], maker: _RowMaker, layout: SampleLayout) -> Changes:
@@ -389,7 +466,9 @@ def _editable_column(spec: TableSpec) -> str | None:
     fixed = {spec.tenant, *spec.key, *spec.references.users, *spec.references.orgs, *(c for c in spec.columns if f"{spec.qualified}.{c}" in _PARENTS)}
     if spec.content:
         fixed.add(spec.content.locator)
-    return next((c for c, t in spec.columns.items() if c not in fixed and is_text_type(t)), None)
+    # Not a CHAR(n): an id more likely, and padded to its length on DB2 and PostgreSQL, so that an
+    # edit appended to it would be cut off again.
+    return next((c for c, t in spec.columns.items() if c not in fixed and is_text_type(t) and not t.startswith("CHAR(")), None)
 
 
 def _update(connection: sa.Connection, spec: TableSpec, row: tuple, column: str, stamp: str | None, maker: _RowMaker, layout: SampleLayout) -> None:

@@ -1,0 +1,49 @@
+"""Values against their columns' catalog types: what DB2 and PostgreSQL refuse and SQLite takes."""
+
+from __future__ import annotations
+
+import pytest
+
+from offboard.db.fit import Fit
+
+COLUMNS = [("NAME", "VARCHAR(4)"), ("CODE", "CHAR(2)"), ("COUNT", "SMALLINT"), ("AT", "TIMESTAMP"), ("BODY", "CLOB")]
+GOOD = ["abcd", "xy", "-32768", "2024-01-02 03:04:05.000006", "text"]
+
+
+def test_values_that_fit_pass_with_nulls_and_empty_strings():
+    rows = [GOOD, ["äö", None, "32767", "2024-01-02T03:04:05.123456789012", ""], [None, "", None, "2024-01-02 03:04:05", None]]
+    assert Fit(COLUMNS).first_misfit(rows) is None
+
+
+@pytest.mark.parametrize("column, value, problem", [
+    ("NAME", "abcde", "holds 5 bytes, more than its VARCHAR(4) can"),
+    ("NAME", "äöü", "holds 6 bytes, more than its VARCHAR(4) can"),
+    ("CODE", "xyz", "holds 3 bytes, more than its CHAR(2) can"),
+    ("COUNT", "32768", "holds '32768', not a SMALLINT"),
+    ("COUNT", "1.5", "holds '1.5', not a SMALLINT"),
+    ("COUNT", "٣", "holds '٣', not a SMALLINT"),  # int() would read it as 3
+    ("COUNT", " 7", "holds ' 7', not a SMALLINT"),
+    ("AT", "2024-01-02", "holds '2024-01-02', not a TIMESTAMP"),
+    ("AT", "2024-13-02 03:04:05", "holds '2024-13-02 03:04:05', not a TIMESTAMP"),
+    ("AT", "2024-02-30 03:04:05", "holds '2024-02-30 03:04:05', not a TIMESTAMP"),
+    ("AT", "2024-01-02 03:04:05+02:00", "holds '2024-01-02 03:04:05+02:00', not a TIMESTAMP"),
+    ("AT", "2024-01-02-03.04.05.000006", "holds '2024-01-02-03.04.05.000006', not a TIMESTAMP"),
+    ("COUNT", "-32769", "holds '-32769', not a SMALLINT"),
+    ("AT", "2024-01-02 24:00:00", "holds '2024-01-02 24:00:00', not a TIMESTAMP"),
+    ("AT", "2024-01-02 03:04:05\n2024-01-02 03:04:05", "holds '2024-01-02 03:04:05\\n2024-01-02 03:04:05', not a TIMESTAMP"),
+])
+def test_the_first_value_that_does_not_fit_is_named(column, value, problem):
+    position = [name for name, _ in COLUMNS].index(column)
+    bad = GOOD[:position] + [value] + GOOD[position + 1:]
+    misfit = Fit(COLUMNS).first_misfit([GOOD, GOOD, bad, bad])
+    assert (misfit.row, misfit.column, misfit.problem) == (2, column, problem)
+
+
+def test_a_clob_is_held_to_a_mebibyte():
+    fit = Fit([("BODY", "CLOB")])
+    assert fit.first_misfit([["x" * (1 << 20)]]) is None
+    assert fit.first_misfit([["x" * (1 << 20) + "y"]]).problem == "holds 1048577 bytes, more than its CLOB can"
+
+
+def test_rows_may_hold_more_values_after_the_checked_ones():
+    assert Fit(COLUMNS[:1]).first_misfit([["abcd", "key-1"], ["abc", "key-2"]]) is None
