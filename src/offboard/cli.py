@@ -31,8 +31,8 @@ from offboard.runbook import engine as runbook_engine
 from offboard.runbook import fleet as runbook_fleet
 from offboard.runbook import view as runbook_view
 from offboard.runtime import Runtime
-from offboard.sample import SampleLayout, create_sample, mutate_org
-from offboard.sample.cluster import start_cluster, stop_cluster
+from offboard.sample import create_sample, mutate_org
+from offboard.sample.cluster import Cluster, start_cluster, stop_cluster
 from offboard.sample.source import CLUSTER_FOLDER
 from offboard.sample.stack import write_stack
 from offboard.teardown import teardown_command
@@ -426,16 +426,16 @@ def sample_create(
 @sample_app.command("start")
 def sample_start(directory: Annotated[Path, typer.Argument(help="The sample's folder.")]) -> None:
     """Start the sample's own PostgreSQL cluster again (after `sample stop` or a restart)."""
-    folder = SampleLayout.load(directory).root / CLUSTER_FOLDER
-    if not folder.is_dir():
-        raise OffboardError(f"the sample in {directory} has no PostgreSQL cluster of its own")
+    folder = directory.resolve() / CLUSTER_FOLDER
+    if not Cluster(folder).data.is_dir():
+        raise OffboardError(f"{directory} holds no PostgreSQL cluster of a sample's own")
     out.print(f"PostgreSQL cluster running in {start_cluster(folder).folder}")
 
 
 @sample_app.command("stop")
 def sample_stop(directory: Annotated[Path, typer.Argument(help="The sample's folder.")]) -> None:
-    """Stop the sample's own PostgreSQL cluster."""
-    folder = SampleLayout.load(directory).root / CLUSTER_FOLDER
+    """Stop the sample's own PostgreSQL cluster (also one a killed `sample create` left running)."""
+    folder = directory.resolve() / CLUSTER_FOLDER
     out.print(f"PostgreSQL cluster in {folder} stopped" if stop_cluster(folder) else f"no PostgreSQL cluster runs in {folder}")
 
 

@@ -72,13 +72,10 @@ class Side(BaseModel):
     def _no_password(cls, urls: dict[str, str]) -> dict[str, str]:
         for name, url in urls.items():
             try:
-                password = make_url(url).password
+                if holds_password(url):
+                    raise ValueError(f"the {name} URL holds a password: write ${{VARIABLE}} and set that variable instead")
             except ArgumentError:
                 raise ValueError(f"the {name} URL is not a database URL") from None
-            # the user part, or `PWD=`/`password=` anywhere: a parameter, a DB2 connection-string part
-            given = [password, *(match[1] for text in _decoded(url) for match in PASSWORD_SETTING.finditer(text))]
-            if any(value and not ENV_REFERENCE.fullmatch(value) for value in given):
-                raise ValueError(f"the {name} URL holds a password: write ${{VARIABLE}} and set that variable instead")
         return urls
 
     @field_validator("content_stores")
@@ -90,6 +87,13 @@ class Side(BaseModel):
             except OffboardError as error:
                 raise ValueError(str(error)) from None
         return stores
+
+
+def holds_password(url: str) -> bool:
+    """Whether a database URL holds a password other than a `${VARIABLE}`: in the user part, or
+    `PWD=`/`password=` anywhere (a parameter, a DB2 connection-string part), encoded or not."""
+    given = [make_url(url).password, *(match[1] for text in _decoded(url) for match in PASSWORD_SETTING.finditer(text))]
+    return any(value and not ENV_REFERENCE.fullmatch(value) for value in given)
 
 
 def _decoded(url: str) -> list[str]:

@@ -32,7 +32,7 @@ from offboard.runbook import commands
 from offboard.runbook.journal import Entry, Journal
 from offboard.sample import create_sample, mutate_org
 from offboard.sample.cluster import stop_cluster
-from offboard.sample.source import CLUSTER_FOLDER
+from offboard.sample.source import CLUSTER_FOLDER, check_engine
 from offboard.sample.stack import write_stack
 
 STACK = "demo"
@@ -67,6 +67,7 @@ def run_demo(project: Project, workdir: Path, orgs: int = 3, size: str = "small"
         raise OffboardError(f"unknown size {size!r}: choose {' or '.join(SIZES)}")
     if orgs < 2:
         raise OffboardError("the demo needs at least 2 orgs: one moves, the others must stay")
+    check_engine(engine)
     started = time.monotonic()
     demo = fresh_project(project, workdir.resolve())
     try:

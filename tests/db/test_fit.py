@@ -29,6 +29,13 @@ def test_values_that_fit_pass_with_nulls_and_empty_strings():
     ("AT", "2024-01-02 03:04:05+02:00", "holds '2024-01-02 03:04:05+02:00', not a TIMESTAMP"),
     ("AT", "2024-01-02-03.04.05.000006", "holds '2024-01-02-03.04.05.000006', not a TIMESTAMP"),
     ("COUNT", "-32769", "holds '-32769', not a SMALLINT"),
+    ("COUNT", "", "holds '', not a SMALLINT"),
+    ("AT", "", "holds '', not a TIMESTAMP"),
+    ("AT", "2024-W05-6 00:00:00", "holds '2024-W05-6 00:00:00', not a TIMESTAMP"),
+    ("AT", "2024-02-03 00:00:00,5", "holds '2024-02-03 00:00:00,5', not a TIMESTAMP"),
+    ("AT", "2024-01-02 03:04:05-05:00", "holds '2024-01-02 03:04:05-05:00', not a TIMESTAMP"),
+    ("AT", "2024-01-02.03:04:05", "holds '2024-01-02.03:04:05', not a TIMESTAMP"),
+    ("NAME", "a\0b", "holds a NUL character, which PostgreSQL cannot store in text"),
     ("AT", "2024-01-02 24:00:00", "holds '2024-01-02 24:00:00', not a TIMESTAMP"),
     ("AT", "2024-01-02 03:04:05\n2024-01-02 03:04:05", "holds '2024-01-02 03:04:05\\n2024-01-02 03:04:05', not a TIMESTAMP"),
 ])

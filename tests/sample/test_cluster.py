@@ -6,10 +6,12 @@ import os
 import subprocess
 import sys
 
+import pytest
 import yaml
 
+from offboard.errors import OffboardError
 from offboard.sample import SampleLayout
-from offboard.sample.cluster import Cluster
+from offboard.sample.cluster import Cluster, start_cluster, stop_cluster
 from tests.conftest import REPO, run_cli
 from tests.db.support import query
 
@@ -67,3 +69,46 @@ def test_the_postgresql_half_fails_instead_of_skipping_when_required(tmp_path):
         run = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rs", test],
                              env={**without, "OFFBOARD_TEST_POSTGRESQL": required}, cwd=REPO, capture_output=True, text=True)
         assert run.returncode == code and said in run.stdout, run.stdout[-1500:]
+
+
+def test_a_server_that_cannot_start_says_why_in_one_line(tmp_path):
+    """pg_ctl itself only says to examine the log: the log's last line is the one that tells."""
+    folder = tmp_path / "pg"
+    start_cluster(folder)
+    stop_cluster(folder)
+    with open(folder / "data" / "postgresql.conf", "a", encoding="utf-8") as conf:
+        conf.write("shared_buffers = 'a lot'\n")
+    with pytest.raises(OffboardError, match=r'^pg_ctl failed for the cluster in .*: .*FATAL: .*postgresql.conf" contains errors$') as caught:
+        start_cluster(folder)
+    assert "\n" not in str(caught.value) and not Cluster(folder).running
+
+
+@pytest.mark.parametrize("name", ['a$(touch PWNED)b', 'say "hi"', "back\\slash"])
+def test_a_folder_a_shell_would_expand_is_refused_and_nothing_runs(project, tmp_path, name):
+    """pg_ctl hands the data folder to a shell in double quotes."""
+    result = run_cli(project, "sample", "create", str(tmp_path / name / "sample"), "--engine", "postgresql")
+    assert result.returncode == 1 and "holds a character a shell expands" in result.stderr and len(result.stderr.splitlines()) == 1
+    assert not (tmp_path / name / "sample").exists() and not list(tmp_path.rglob("PWNED"))
+
+
+def test_a_folder_with_spaces_works(project, tmp_path):
+    folder = tmp_path / "with space" / "sample"
+    try:
+        assert run_cli(project, "sample", "create", str(folder), "--engine", "postgresql").returncode == 0
+        assert Cluster(folder / "postgres").running
+    finally:
+        run_cli(project, "sample", "stop", str(folder))
+
+
+def test_a_literal_password_in_server_is_refused_before_anything_is_written(project, tmp_path):
+    result = run_cli(project, "sample", "create", str(tmp_path / "sample"), "--engine", "postgresql", "--stack", "gamma",
+                     "--server", "postgresql+psycopg://offboard:Zq9-p%40ss@/postgres?host=/nowhere")
+    assert result.returncode == 1 and "--server holds a password" in result.stderr and "Zq9" not in result.stderr
+    assert not (tmp_path / "sample").exists() and not project.stack_file("gamma").exists()
+
+
+def test_a_cluster_a_killed_create_left_running_can_be_stopped(project, tmp_path):
+    folder = tmp_path / "sample"
+    start_cluster(folder / "postgres")  # as a create killed before its sample.json was written leaves it
+    stopped = run_cli(project, "sample", "stop", str(folder))
+    assert stopped.returncode == 0 and "stopped" in stopped.stdout and not Cluster(folder / "postgres").running

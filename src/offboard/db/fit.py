@@ -17,14 +17,18 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from operator import attrgetter, itemgetter
+from functools import partial
+from operator import attrgetter, is_not, itemgetter
 
 from offboard.db.catalog import CLOB_CHARS, is_integer_type
 
 _INTEGER_RANGE = {"SMALLINT": 1 << 15, "INTEGER": 1 << 31, "BIGINT": 1 << 63}
 _INTEGER = re.compile(r"(?:-?[0-9]{1,19}\n)*")
+_NOT_NULL = partial(is_not, None)
 _SIZED = re.compile(r"^(?:CHAR|VARCHAR)\(([0-9]+)\)$")
 _DATE_AND_TIME = len("2024-01-02 03:04:05")
+_NOT_IN_TIMESTAMPS = str.maketrans("", "", "0123456789-:. T")  # deletes every character a timestamp may hold
+_TIMESTAMP_SEPARATORS = {4: {"-"}, 7: {"-"}, 10: {" ", "T"}, 13: {":"}, 16: {":"}}  # position in the text -> what may stand there
 
 
 @dataclass(frozen=True)
@@ -36,8 +40,10 @@ class Misfit:
 
 def _text_check(limit: int) -> Callable[[list[str]], bool]:
     def check(values: list[str]) -> bool:
-        longest = max(map(len, values), default=0)
-        if longest <= limit // 4 or (longest <= limit and "".join(values).isascii()):  # bytes are characters, or at most 4 of them
+        text, longest = "".join(values), max(map(len, values), default=0)
+        if "\0" in text:  # PostgreSQL's text cannot hold it
+            return False
+        if longest <= limit // 4 or (longest <= limit and text.isascii()):  # bytes are characters, or at most 4 of them
             return True
         return max(map(len, map(str.encode, values))) <= limit
     return check
@@ -56,12 +62,19 @@ def _integer_check(type_text: str) -> Callable[[list[str]], bool]:
 
 
 def _timestamp_check(values: list[str]) -> bool:
-    """ISO 8601 date and time, in range (no 30 February), without a time zone."""
+    """yyyy-mm-dd hh:mm:ss[.fraction] (or a T between date and time), in range (no 30 February),
+    without a time zone. fromisoformat alone would take week dates, a decimal comma, and more."""
+    if not values:
+        return True
+    if min(map(len, values)) < _DATE_AND_TIME or "".join(values).translate(_NOT_IN_TIMESTAMPS):
+        return False
+    if any(set(map(itemgetter(at), values)) - allowed for at, allowed in _TIMESTAMP_SEPARATORS.items()):
+        return False
     try:
         stamps = list(map(datetime.fromisoformat, values))
     except ValueError:
         return False
-    return min(map(len, values), default=_DATE_AND_TIME) >= _DATE_AND_TIME and not any(map(attrgetter("tzinfo"), stamps))
+    return not any(map(attrgetter("tzinfo"), stamps))
 
 
 def _check(type_text: str) -> Callable[[list[str]], bool]:
@@ -78,6 +91,8 @@ def _check(type_text: str) -> Callable[[list[str]], bool]:
 def _problem(type_text: str, value: str) -> str:
     if is_integer_type(type_text) or type_text == "TIMESTAMP":
         return f"holds {value[:40]!r}, not a {type_text}"
+    if "\0" in value:
+        return "holds a NUL character, which PostgreSQL cannot store in text"
     return f"holds {len(value.encode())} bytes, more than its {type_text} can"
 
 
@@ -91,8 +106,8 @@ class Fit:
 
     def first_misfit(self, rows: Sequence[Sequence[str | None]]) -> Misfit | None:
         for position, ((name, type_text), check) in enumerate(zip(self.columns, self._checks)):
-            values = list(filter(None, map(itemgetter(position), rows)))  # NULL and "" fit any column
+            values = list(filter(_NOT_NULL, map(itemgetter(position), rows)))  # NULL fits any column
             if not check(values):
-                row = next(i for i, r in enumerate(rows) if r[position] and not check([r[position]]))
+                row = next(i for i, r in enumerate(rows) if r[position] is not None and not check([r[position]]))
                 return Misfit(row, name, _problem(type_text, rows[row][position]))
         return None

@@ -4,7 +4,9 @@
 initdb and pg_ctl come from the distribution's packages (`/usr/lib/postgresql/<version>/bin`, or
 the folder `OFFBOARD_PG_BIN` names). The server listens on a Unix socket only, inside the
 cluster's folder (mode 0700), and trusts whoever reaches that socket: the folder's owner alone.
-Durability is off (fsync): a sample is made again in seconds.
+Durability is off (fsync): a sample is made again in seconds. The settings are written into the
+cluster's postgresql.conf, since pg_ctl hands its `-o` options to a shell unquoted; it quotes the
+data folder and the log in double quotes there, so a folder a shell would expand is refused.
 
 PostgreSQL refuses to run as root. As root the server runs as the user `postgres`, with one
 capability kept, reading and searching folders, so that it reaches its folder wherever that lies
@@ -25,9 +27,10 @@ from offboard.errors import OffboardError
 USER = "offboard"  # the cluster's superuser, as the URLs name it
 SERVER_USER = "postgres"  # who runs the server when we are root
 _SOCKET_FILE = ".s.PGSQL.5432"
-_SOCKET_PATH_MAX = 107  # sun_path, less its terminating zero
-_SETTINGS = ["-c", "listen_addresses=", "-c", "fsync=off", "-c", "synchronous_commit=off",
-             "-c", "full_page_writes=off", "-c", "max_connections=200"]
+_SOCKET_PATH_MAX = 107  # bytes of sun_path, less its terminating zero
+_EXPANDED_IN_DOUBLE_QUOTES = set('"$`\\\n')
+_SETTINGS = {"listen_addresses": "", "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off",
+             "max_connections": "200"}
 
 
 @dataclass(frozen=True)
@@ -55,8 +58,11 @@ class Cluster:
 def start_cluster(folder: Path) -> Cluster:
     """Start the cluster in `folder`, made first if absent; a running one is left as it is."""
     cluster = Cluster(Path(folder).resolve())
-    if len(str(cluster.folder / _SOCKET_FILE)) > _SOCKET_PATH_MAX:
-        raise OffboardError(f"{cluster.folder} is too deep for a PostgreSQL socket ({_SOCKET_PATH_MAX} characters at most): "
+    if _EXPANDED_IN_DOUBLE_QUOTES & set(str(cluster.folder)):
+        raise OffboardError(f"'{cluster.folder}' holds a character a shell expands (\" $ ` \\ or a line break), "
+                            "and pg_ctl hands the folder to a shell: choose another folder, or pass --server")
+    if len(os.fsencode(cluster.folder / _SOCKET_FILE)) > _SOCKET_PATH_MAX:
+        raise OffboardError(f"{cluster.folder} is too deep for a PostgreSQL socket ({_SOCKET_PATH_MAX} bytes at most): "
                             "choose a shorter folder, or pass --server")
     if cluster.running:
         return cluster
@@ -65,9 +71,15 @@ def start_cluster(folder: Path) -> Cluster:
         _own(cluster.folder)
         _run(cluster, [str(_binary("initdb")), "-D", str(cluster.data), "-U", USER, "--auth=trust",
                        "--encoding=UTF8", "--locale=C.UTF-8"])
-    _pg_ctl(cluster, "start", "-w", "-t", "60", "-l", str(cluster.log),
-            "-o", " ".join([*_SETTINGS, "-k", str(cluster.folder)]))
+        settings = {**_SETTINGS, "unix_socket_directories": str(cluster.folder)}
+        with open(cluster.data / "postgresql.conf", "a", encoding="utf-8") as conf:
+            conf.writelines(f"{name} = '{_conf_quoted(value)}'\n" for name, value in settings.items())
+    _pg_ctl(cluster, "start", "-w", "-t", "60", "-l", str(cluster.log))
     return cluster
+
+
+def _conf_quoted(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("'", "''")
 
 
 def stop_cluster(folder: Path) -> bool:
@@ -93,8 +105,10 @@ def _run(cluster: Cluster, command: list[str], check: bool = True) -> subprocess
     done = subprocess.run(_as_server_user(command), capture_output=True, text=True, stdin=subprocess.DEVNULL)
     if check and done.returncode != 0:
         said = (done.stderr.strip() or done.stdout.strip()).splitlines()
+        if Path(command[0]).name == "pg_ctl" and cluster.log.is_file():  # it says only "examine the log output"
+            said = cluster.log.read_text(encoding="utf-8", errors="replace").strip().splitlines() or said
         raise OffboardError(f"{Path(command[0]).name} failed for the cluster in {cluster.folder}: "
-                            f"{said[-1] if said else f'exit {done.returncode}'} (its log: {cluster.log})")
+                            f"{said[-1] if said else f'exit {done.returncode}'}")
     return done
 
 

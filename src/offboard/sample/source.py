@@ -2,10 +2,11 @@
 
 On SQLite, one file per Connections database; on PostgreSQL, one database per side (source,
 staging, production) with a schema per Connections schema, as on DB2 a schema per application.
-Every catalog table holds rows of several orgs; content stores where all orgs' binaries lie side by side; empty staging and production
-targets of the same schema; per org a user mapping as the MSP's directory sync would produce it
-(one user left out on purpose, as happens). Rows come from the catalog: any table added there
-gets plausible rows here, and `_PARENTS` links the columns that point at another table's key.
+Every catalog table holds rows of several orgs; content stores where all orgs' binaries lie
+side by side; empty staging and production targets of the same schema; per org a user mapping
+as the MSP's directory sync would produce it (one user left out on purpose, as happens). Rows
+come from the catalog: any table added there gets plausible rows here, and `_PARENTS` links the
+columns that point at another table's key.
 """
 
 from __future__ import annotations
@@ -23,14 +24,17 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
-from offboard.customer import database_urls
+from offboard.customer import database_urls, holds_password
 from offboard.db.catalog import CATALOG_FILE, Catalog, TableSpec, is_integer_type, is_text_type, load_catalog
 from offboard.db.bulk import executing
 from offboard.db.connect import database_errors, open_engine, table_of
 from offboard.db.scan import org_batches
 from offboard.db.statements import delete_keys, update_columns
 from offboard.errors import OffboardError
+from offboard.masking import mask_url
 from offboard.sample.cluster import start_cluster, stop_cluster
 
 LAYOUT_FILE = "sample.json"
@@ -207,10 +211,9 @@ def create_sample(directory: Path, orgs: int = 3, seed: int = 0, scale: int = 1,
         raise OffboardError(f"{root} is not empty: the sample needs a folder of its own")
     if not 1 <= orgs <= 50 or not 1 <= scale <= 1000:
         raise OffboardError("--orgs must be 1..50 and --scale 1..1000")
-    if engine not in ENGINES:
-        raise OffboardError(f"unknown engine {engine!r}: choose {' or '.join(ENGINES)}")
-    if server and engine != "postgresql":
-        raise OffboardError("--server names a PostgreSQL server: add --engine postgresql")
+    check_engine(engine)
+    if server:
+        _check_server(server, engine)
     catalog = load_catalog(catalog_path or _REPOSITORY_CATALOG)
     rng = random.Random(seed)
     existed = root.exists()
@@ -226,6 +229,25 @@ def create_sample(directory: Path, orgs: int = 3, seed: int = 0, scale: int = 1,
         _undo(root, existed)
         raise
     return layout
+
+
+def check_engine(engine: str) -> None:
+    if engine not in ENGINES:
+        raise OffboardError(f"unknown engine {engine!r}: choose {' or '.join(ENGINES)}")
+
+
+def _check_server(server: str, engine: str) -> None:
+    if engine != "postgresql":
+        raise OffboardError("--server names a PostgreSQL server: add --engine postgresql")
+    try:
+        scheme, password = make_url(server).get_backend_name(), holds_password(server)
+    except ArgumentError:
+        raise OffboardError(f"--server {mask_url(server)} is not a database URL (postgresql+psycopg://USER@HOST/postgres)") from None
+    if scheme != "postgresql":
+        raise OffboardError(f"--server {mask_url(server)} is not a PostgreSQL URL (postgresql+psycopg://USER@HOST/postgres)")
+    if password:
+        raise OffboardError("--server holds a password, which the stack file would keep: write ${VARIABLE} in its place "
+                            "and set that variable")
 
 
 def _undo(root: Path, existed: bool) -> None:
