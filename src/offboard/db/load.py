@@ -24,7 +24,8 @@ can be applied again without harm.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,7 +128,7 @@ def _load(
 ) -> int:
     target = table_of(spec, engine)
     written = 0
-    with database_errors(engine, f"importing {spec.qualified}"), engine.begin() as connection:
+    with _left_unchanged(spec), database_errors(engine, f"importing {spec.qualified}"), engine.begin() as connection:
         if manifest.delivery == INITIAL:
             write = inserting(connection, target, spec.tenant, target_org_id)
         else:
@@ -139,11 +140,10 @@ def _load(
             for batch in read_batches(folder / chunk.file, spec.field_chars, chunk.empty_strings > 0, batch_rows):
                 strangers = spec.foreign_tenants(batch, manifest.org_id)
                 if strangers:
-                    raise OffboardError(f"{chunk.file} holds rows of tenant {', '.join(sorted(map(repr, strangers)))}: {spec.qualified} left unchanged")
+                    raise OffboardError(f"{chunk.file} holds rows of tenant {', '.join(sorted(map(repr, strangers)))}")
                 misfit = fit.first_misfit(batch)
                 if misfit:
-                    raise OffboardError(f"{chunk.file}: record {records + misfit.row + 1}: {misfit.column} {misfit.problem}: "
-                                        f"{spec.qualified} left unchanged")
+                    raise OffboardError(f"{chunk.file}: record {records + misfit.row + 1}: {misfit.column} {misfit.problem}")
                 write(batch)
                 records += len(batch)
                 written += len(batch)
@@ -155,7 +155,16 @@ def _load(
         if after != entry.rows_total:
             raise OffboardError(
                 f"{spec.qualified} in {shown(engine)} would hold {after} rows of org {target_org_id}, the source had "
-                f"{entry.rows_total} (a key taken by another org?): the table was left unchanged"
+                f"{entry.rows_total} (a key taken by another org?)"
             )
     return written
+
+
+@contextmanager
+def _left_unchanged(spec: TableSpec) -> Iterator[None]:
+    """A refusal inside a table's transaction, which was rolled back, says so."""
+    try:
+        yield
+    except OffboardError as error:
+        raise OffboardError(f"{error}: {spec.qualified} left unchanged") from None
 
