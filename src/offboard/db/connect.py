@@ -3,9 +3,10 @@
 `sqlite:///path/FILES.db` is the embedded default: one file per Connections database, its tables
 without a schema. `db2+ibm_db://user:password@host:50000/FILES` is production, tables as
 SCHEMA.TABLE, and so is `postgresql+psycopg://...`, the strict engine the tests and the demo
-prove every stage on beside SQLite. Statements are SQLAlchemy constructs compiled for the engine's dialect; the rows
-themselves go through the DBAPI cursor (fetchmany / executemany), because SQLAlchemy's per-row
-result and parameter processing would roughly double the per-row cost of a bulk move.
+prove every stage on beside SQLite. Statements are SQLAlchemy constructs compiled for the
+engine's dialect; the rows themselves go through the DBAPI cursor (fetchmany / executemany),
+because SQLAlchemy's per-row result and parameter processing would roughly double the per-row
+cost of a bulk move.
 Messages name an engine by its URL masked by `offboard.masking` (a password in the user part, a
 parameter or a DB2 connection-string part, also percent-encoded), and quote a driver's message
 scrubbed of every password this process filled in.
