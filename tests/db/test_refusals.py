@@ -13,6 +13,7 @@ import sys
 import pytest
 
 from offboard.db.delfile import DelWriter
+from offboard.db.export import export_org
 from offboard.db.load import import_delivery
 from offboard.db.manifest import MANIFEST_FILE
 from offboard.errors import OffboardError
@@ -234,3 +235,30 @@ def test_a_value_its_column_cannot_hold_is_refused_on_every_engine(sample, org, 
     position = spec.column_names.index(column)
     forge(delivery.folder, spec.qualified, rows=lambda rows: [rows[0][:position] + [value] + rows[0][position + 1:], *rows[1:]])
     refused(sample, org, "initial", rf"^EMPINST/EMPLOYEE.00001.del.gz: record 1: {column} {re.escape(problem)}: EMPINST.EMPLOYEE left unchanged$")
+
+
+@pytest.mark.parametrize("change", ["update", "deletion"])
+def test_a_delta_naming_the_key_of_another_orgs_row_is_refused(sample, org, change):
+    """The upsert and the delete carry the tenant predicate, so that row would be safe anyway; but the
+    org's own change would be lost without a word. Refused, and the table left as it was."""
+    other = sample.orgs[0]
+    export_org(catalog_of(sample), sample.sources, other.org_id, sample.root / "deliveries" / other.org_id, "initial")
+    load(sample, other, sample.root / "deliveries" / other.org_id / "initial")
+    export(sample, org)
+    load(sample, org, "initial")
+    mutate_org(sample.root, org.org_id, seed=5)
+    delta = export(sample, org, "delta")
+    [(theirs,)] = query(sample, "staging", "DOGEAR", 'SELECT MIN("BOOKMARK_ID") FROM "BOOKMARK" WHERE "ORG_ID" = :org',
+                        org=other.target_org_id)
+    entry = delta.manifest.table("DOGEAR.BOOKMARK")
+    assert entry.rows and entry.deleted, "the mutation changes and deletes bookmarks"
+    if change == "update":
+        forge(delta.folder, "DOGEAR.BOOKMARK", rows=lambda rows: [[theirs, *rows[0][1:]], *rows[1:]])
+    else:
+        forge(delta.folder, "DOGEAR.BOOKMARK", lambda found: found.update(deleted=[[theirs], *found["deleted"][1:]]))
+    what = "DOGEAR/BOOKMARK.00001.del.gz: a record" if change == "update" else "manifest.json: a deletion"
+    before = snapshot(sample, "staging")["DOGEAR.BOOKMARK"]
+    with pytest.raises(OffboardError, match=rf"^{re.escape(what)} names the key {theirs}, which a row of another org holds in "
+                                            r"the target: DOGEAR.BOOKMARK left unchanged$"):
+        load(sample, org, "delta-1")
+    assert snapshot(sample, "staging")["DOGEAR.BOOKMARK"] == before  # the tables before it took their part of the delta

@@ -8,7 +8,17 @@ from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 
 from offboard.db.catalog import TableShape
 from offboard.db.connect import compile_for, table_of
-from offboard.db.statements import count_org_rows, delete_keys, insert_rows, select_locators, select_org_rows, tenant_literal, update_columns, upsert_rows
+from offboard.db.statements import (
+    count_org_rows,
+    delete_keys,
+    insert_rows,
+    select_keys_of_others,
+    select_locators,
+    select_org_rows,
+    tenant_literal,
+    update_columns,
+    upsert_rows,
+)
 from offboard.errors import OffboardError
 
 DB2 = DB2Dialect()
@@ -39,6 +49,14 @@ def test_select_by_locator_asks_for_every_tenant_of_some_paths():
     assert expanded.positiontup == ["paths_1", "paths_2"]
     every = db2(select_locators(table_of(MEDIA, DB2), "TITLE", "ORG_ID", among_paths=False))
     assert every.sql.replace("\n", "") == 'SELECT "FILES"."MEDIA"."TITLE", "FILES"."MEDIA"."ORG_ID" FROM "FILES"."MEDIA"'
+
+
+def test_the_keys_other_tenants_hold_are_asked_by_the_first_key_column():
+    compiled = select_keys_of_others(table_of(MEMBER, DB2), "ORG_ID", MEMBER.key, "700001").compile(dialect=DB2)
+    expanded = compiled.construct_expanded_state({"firsts": ["c1", "c2"]})
+    assert expanded.statement.replace("\n", "") == (
+        'SELECT "SNCOMM"."MEMBER"."COMMUNITY_UUID", "SNCOMM"."MEMBER"."MEMBER_UUID" FROM "SNCOMM"."MEMBER" '
+        'WHERE "SNCOMM"."MEMBER"."ORG_ID" != \'700001\' AND "SNCOMM"."MEMBER"."COMMUNITY_UUID" IN (?, ?)')
 
 
 def test_merge_upserts_within_the_tenant_only():

@@ -16,9 +16,8 @@ import sqlalchemy as sa
 from offboard.db.catalog import Catalog, TableSpec
 from offboard.db.connect import database_errors, open_engines, table_of
 from offboard.db.scan import org_batches
-from offboard.db.statements import select_locators
+from offboard.db.statements import LOOKUP_BATCH, select_locators
 
-LOOKUP_BATCH = 500  # paths per query: under every engine's limit on parameters
 SCAN_FROM = 20 * LOOKUP_BATCH  # more paths than this: one pass over the table instead of lookups
 SCAN_ROWS = 10_000  # rows fetched at a time in that pass
 

@@ -19,7 +19,7 @@ Initial, run again: a table that already holds exactly the delivery's rows (same
 checksum) is skipped, so a run that stopped halfway resumes; a table holding anything else
 for the org is refused rather than emptied, since those rows may be staging work (a fix-up,
 a delta) that a full reload would silently throw away. A delta is an upsert plus deletes and
-can be applied again without harm.
+can be applied again without harm; one that names the key of another org's row is refused.
 """
 
 from __future__ import annotations
@@ -31,15 +31,15 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from offboard.db.catalog import Catalog, TableSpec
 from offboard.db.bulk import executing, inserting
+from offboard.db.catalog import Catalog, TableSpec
 from offboard.db.connect import database_errors, open_engines, require_tables, shown, table_of
 from offboard.db.delfile import check_file, read_batches
 from offboard.db.fit import Fit
 from offboard.db.manifest import MANIFEST_FILE, Manifest, TableEntry, catalogued, read_manifest
 from offboard.delivery import INITIAL
 from offboard.db.scan import Progress, count_rows, table_state
-from offboard.db.statements import delete_keys, tenant_literal, upsert_rows
+from offboard.db.statements import LOOKUP_BATCH, delete_keys, select_keys_of_others, tenant_literal, upsert_rows
 from offboard.errors import OffboardError
 
 BATCH_ROWS = 10_000
@@ -144,12 +144,16 @@ def _load(
                 misfit = fit.first_misfit(batch)
                 if misfit:
                     raise OffboardError(f"{chunk.file}: record {records + misfit.row + 1}: {misfit.column} {misfit.problem}")
+                if manifest.delivery != INITIAL:  # an insert of another org's key fails on its own; an upsert would skip it
+                    _refuse_keys_of_others(connection, target, spec, target_org_id, _keys(spec, batch), f"{chunk.file}: a record")
                 write(batch)
                 records += len(batch)
                 written += len(batch)
                 if progress:
                     progress(spec.qualified, written)
         if entry.deleted:
+            _refuse_keys_of_others(connection, target, spec, target_org_id, [tuple(map(str, key)) for key in entry.deleted],
+                                   f"{MANIFEST_FILE}: a deletion")
             executing(connection, delete_keys(target, spec.tenant, spec.key, target_org_id), spec.key)(entry.deleted)
         after = count_rows(connection, spec, target_org_id)
         if after != entry.rows_total:
@@ -158,6 +162,22 @@ def _load(
                 f"{entry.rows_total} (a key taken by another org?)"
             )
     return written
+
+
+def _keys(spec: TableSpec, batch: list[list[str | None]]) -> list[tuple]:
+    return [tuple(row[i] for i in spec.key_positions) for row in batch]
+
+
+def _refuse_keys_of_others(connection: sa.Connection, target: sa.Table, spec: TableSpec, org_id: str, keys: list[tuple],
+                           what: str) -> None:
+    """Refuse a delta that names the key of another org's row: the tenant predicate of the upsert
+    and the delete would leave that row alone, and the org's own change would be lost in silence."""
+    statement, wanted = select_keys_of_others(target, spec.tenant, spec.key, org_id), set(keys)
+    firsts = sorted({key[0] for key in keys})
+    for start in range(0, len(firsts), LOOKUP_BATCH):
+        for row in connection.execute(statement, {"firsts": firsts[start:start + LOOKUP_BATCH]}):
+            if tuple(map(str, row)) in wanted:
+                raise OffboardError(f"{what} names the key {', '.join(map(str, row))}, which a row of another org holds in the target")
 
 
 @contextmanager

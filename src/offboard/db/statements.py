@@ -17,6 +17,7 @@ from sqlalchemy.sql.expression import ClauseElement, Executable
 from offboard.errors import OffboardError
 
 ORG_ID = re.compile(r"^[0-9]{1,20}$")  # not \d: it takes the digits of every script, and so does int()
+LOOKUP_BATCH = 500  # values of an expanding IN list per query: under every engine's limit on parameters
 
 
 def tenant_literal(org_id: str) -> sa.ColumnElement:
@@ -36,6 +37,13 @@ def select_locators(table: sa.Table, locator: str, tenant: str, *, among_paths: 
     at one of the files the expanding `paths` names."""
     statement = sa.select(table.c[locator], table.c[tenant])
     return statement.where(table.c[locator].in_(sa.bindparam("paths", expanding=True))) if among_paths else statement
+
+
+def select_keys_of_others(table: sa.Table, tenant: str, key: list[str], org_id: str) -> sa.Select:
+    """The keys of the rows of any other tenant whose first key column is among the expanding
+    `firsts` (the caller compares the whole key)."""
+    return sa.select(*(table.c[k] for k in key)).where(
+        table.c[tenant] != tenant_literal(org_id), table.c[key[0]].in_(sa.bindparam("firsts", expanding=True)))
 
 
 def count_org_rows(table: sa.Table, tenant: str) -> sa.Select:
