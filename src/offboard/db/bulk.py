@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 import sqlalchemy as sa
 
 from offboard.db.connect import compile_for
-from offboard.db.statements import insert_rows
+from offboard.db.statements import insert_rows, upsert_rows
 
 Writer = Callable[[Sequence[Sequence]], None]
 
@@ -31,7 +31,7 @@ def inserting(connection: sa.Connection, table: sa.Table, tenant: str, org_id: s
     """Inserts rows of all the table's columns in order, the tenant's value replaced by `org_id`."""
     names = [column.name for column in table.c]
     if connection.dialect.name != "postgresql":
-        return executing(connection, insert_rows(table, tenant, org_id), names, [name for name in names if name != tenant])
+        return _with_tenant(connection, insert_rows(table, tenant, org_id), names, tenant)
     quote = connection.dialect.identifier_preparer
     sql = f"COPY {quote.format_table(table)} ({', '.join(map(quote.quote, names))}) FROM STDIN"
     cursor, position = connection.connection.cursor(), names.index(tenant)
@@ -41,3 +41,14 @@ def inserting(connection: sa.Connection, table: sa.Table, tenant: str, org_id: s
             for row in rows:
                 stream.write_row([*row[:position], org_id, *row[position + 1:]])
     return copy
+
+
+def upserting(connection: sa.Connection, table: sa.Table, tenant: str, key: list[str], org_id: str) -> Writer:
+    """Inserts or updates rows of all the table's columns in order by key, within `org_id`'s rows."""
+    statement = upsert_rows(table, tenant, key, org_id, connection.dialect.name)
+    return _with_tenant(connection, statement, [column.name for column in table.c], tenant)
+
+
+def _with_tenant(connection: sa.Connection, statement: sa.ClauseElement, names: list[str], tenant: str) -> Writer:
+    """`statement` puts the org id into the tenant column itself: the rows' own tenant values stay out."""
+    return executing(connection, statement, names, [name for name in names if name != tenant])

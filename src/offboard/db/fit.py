@@ -20,12 +20,11 @@ from datetime import datetime
 from functools import partial
 from operator import attrgetter, is_not, itemgetter
 
-from offboard.db.catalog import CLOB_CHARS, is_integer_type
+from offboard.db.catalog import is_integer_type, is_text_type, max_chars
 
 _INTEGER_RANGE = {"SMALLINT": 1 << 15, "INTEGER": 1 << 31, "BIGINT": 1 << 63}
 _INTEGER = re.compile(r"(?:-?[0-9]{1,19}\n)*")
 _NOT_NULL = partial(is_not, None)
-_SIZED = re.compile(r"^(?:CHAR|VARCHAR)\(([0-9]+)\)$")
 _DATE_AND_TIME = len("2024-01-02 03:04:05")
 _NOT_IN_TIMESTAMPS = str.maketrans("", "", "0123456789-:. T")  # deletes every character a timestamp may hold
 _TIMESTAMP_SEPARATORS = {4: {"-"}, 7: {"-"}, 10: {" ", "T"}, 13: {":"}, 16: {":"}}  # position in the text -> what may stand there
@@ -78,11 +77,8 @@ def _timestamp_check(values: list[str]) -> bool:
 
 
 def _check(type_text: str) -> Callable[[list[str]], bool]:
-    sized = _SIZED.match(type_text)
-    if sized:
-        return _text_check(int(sized[1]))
-    if type_text == "CLOB":
-        return _text_check(CLOB_CHARS)
+    if is_text_type(type_text):
+        return _text_check(max_chars(type_text))  # n of CHAR(n) and VARCHAR(n), or a CLOB's length
     if is_integer_type(type_text):
         return _integer_check(type_text)
     return _timestamp_check

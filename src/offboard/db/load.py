@@ -31,7 +31,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from offboard.db.bulk import executing, inserting
+from offboard.db.bulk import executing, inserting, upserting
 from offboard.db.catalog import Catalog, TableSpec
 from offboard.db.connect import database_errors, open_engines, require_tables, shown, table_of
 from offboard.db.delfile import check_file, read_batches
@@ -39,7 +39,7 @@ from offboard.db.fit import Fit
 from offboard.db.manifest import MANIFEST_FILE, Manifest, TableEntry, catalogued, read_manifest
 from offboard.delivery import INITIAL
 from offboard.db.scan import Progress, count_rows, table_state
-from offboard.db.statements import LOOKUP_BATCH, delete_keys, select_keys_of_others, tenant_literal, upsert_rows
+from offboard.db.statements import LOOKUP_BATCH, delete_keys, select_keys_of_others, tenant_literal
 from offboard.errors import OffboardError
 
 BATCH_ROWS = 10_000
@@ -132,8 +132,7 @@ def _load(
         if manifest.delivery == INITIAL:
             write = inserting(connection, target, spec.tenant, target_org_id)
         else:
-            upsert = upsert_rows(target, spec.tenant, spec.key, target_org_id, engine.dialect.name)
-            write = executing(connection, upsert, spec.column_names, [name for name in spec.column_names if name != spec.tenant])
+            write = upserting(connection, target, spec.tenant, spec.key, target_org_id)
         fit = Fit(spec.columns.items())
         for chunk in entry.chunks:
             records = 0
