@@ -52,5 +52,12 @@ def test_a_clob_is_held_to_a_mebibyte():
     assert fit.first_misfit([["x" * (1 << 20) + "y"]]).problem == "holds 1048577 bytes, more than its CLOB can"
 
 
+def test_a_key_column_is_never_null():
+    fit = Fit(COLUMNS, keys=["NAME", "CODE"])
+    assert fit.first_misfit([GOOD, [*GOOD[:1], "", *GOOD[2:]]]) is None
+    misfit = fit.first_misfit([GOOD, [*GOOD[:1], None, *GOOD[2:]]])
+    assert (misfit.row, misfit.column, misfit.problem) == (1, "CODE", "is NULL, and it is part of the key")
+
+
 def test_rows_may_hold_more_values_after_the_checked_ones():
     assert Fit(COLUMNS[:1]).first_misfit([["abcd", "key-1"], ["abc", "key-2"]]) is None

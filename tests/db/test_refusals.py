@@ -227,7 +227,8 @@ def test_a_record_of_256_mib_is_refused_without_holding_it(sample, org, piece):
 @pytest.mark.parametrize("column, value, problem", [
     ("PROF_DISPLAY_NAME", "é" * 200, "holds 400 bytes, more than its VARCHAR(256) can"),  # 200 characters, but DB2 counts bytes
     ("PROF_LAST_UPDATE", "yesterday", "holds 'yesterday', not a TIMESTAMP"),
-], ids=["too long", "not a timestamp"])
+    ("PROF_KEY", None, "is NULL, and it is part of the key"),  # SQLite would insert the row
+], ids=["too long", "not a timestamp", "a NULL key"])
 def test_a_value_its_column_cannot_hold_is_refused_on_every_engine(sample, org, column, value, problem):
     """SQLite would store it as it is; DB2 and PostgreSQL refuse it. The catalog's type decides, the same everywhere."""
     delivery = export(sample, org)

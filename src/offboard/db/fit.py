@@ -94,15 +94,20 @@ def _problem(type_text: str, value: str) -> str:
 
 class Fit:
     """The checks of some columns, in the order of the values of the rows it is given (rows may
-    hold more values after them)."""
+    hold more values after them). `keys`: the columns that are part of the key, never NULL (SQLite
+    would take a NULL there too)."""
 
-    def __init__(self, columns: Sequence[tuple[str, str]]) -> None:
+    def __init__(self, columns: Sequence[tuple[str, str]], keys: Sequence[str] = ()) -> None:
         self.columns = list(columns)
+        self.keys = set(keys)
         self._checks = [_check(type_text) for _, type_text in self.columns]
 
     def first_misfit(self, rows: Sequence[Sequence[str | None]]) -> Misfit | None:
         for position, ((name, type_text), check) in enumerate(zip(self.columns, self._checks)):
-            values = list(filter(_NOT_NULL, map(itemgetter(position), rows)))  # NULL fits any column
+            column = list(map(itemgetter(position), rows))
+            if name in self.keys and None in column:
+                return Misfit(column.index(None), name, "is NULL, and it is part of the key")
+            values = list(filter(_NOT_NULL, column))  # NULL fits any other column
             if not check(values):
                 row = next(i for i, r in enumerate(rows) if r[position] is not None and not check([r[position]]))
                 return Misfit(row, name, _problem(type_text, rows[row][position]))

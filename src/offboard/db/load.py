@@ -133,7 +133,7 @@ def _load(
             write = inserting(connection, target, spec.tenant, target_org_id)
         else:
             write = upserting(connection, target, spec.tenant, spec.key, target_org_id)
-        fit = Fit(spec.columns.items())
+        fit = Fit(spec.columns.items(), spec.key)
         for chunk in entry.chunks:
             records = 0
             for batch in read_batches(folder / chunk.file, spec.field_chars, chunk.empty_strings > 0, batch_rows):

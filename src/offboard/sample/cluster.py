@@ -21,6 +21,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from offboard.errors import OffboardError
 
@@ -48,7 +49,7 @@ class Cluster:
     @property
     def url(self) -> str:
         """The server's URL, on its maintenance database `postgres`."""
-        return f"postgresql+psycopg://{USER}@/postgres?host={self.folder}"
+        return f"postgresql+psycopg://{USER}@/postgres?host={quote(str(self.folder), safe='/')}"  # a folder may hold & or +
 
     @property
     def running(self) -> bool:
