@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO / "src"))
 
 ORG = "1001"
 TARGET_ORG = "2002"
-CATALOG = """format: 1
+CATALOG = """format: 2
 content_stores: {}
 databases:
   BENCH:

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from offboard.cli_catalog import app as catalog_app
 from offboard.customer import Customer, load_customer, require_own_org
 from offboard.db import stages as db_stages
 from offboard.db.progress import terminal_rows
@@ -52,6 +53,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(files_app, name="files")
 app.add_typer(sample_app, name="sample")
 app.add_typer(runbook_app, name="runbook")
+app.add_typer(catalog_app, name="catalog")
 
 out = Console(width=None if sys.stdout.isatty() else 160)  # pipes and logs: no cramped tables
 Stack = Annotated[str, typer.Argument(help="The stack: stacks/Pulumi.<stack>.yaml.")]

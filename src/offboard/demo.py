@@ -142,11 +142,12 @@ def foreign_data(project: Project, other_orgs: list[str]) -> list[str]:
     customer = load_customer(project, STACK)
     connections = catalog(project)
     source_urls = database_urls(customer.side("source").databases, project.root)
+    source_roots = content_roots(customer.side("source").content_stores, project.root)
     found = []
     for side in ("staging", "production"):
         roots = content_roots(customer.side(side).content_stores, project.root)
         for org in other_orgs:
-            found += [f"{side}: file {store}/{path} of org {org}" for store, path in org_content(connections, source_urls, org)
+            found += [f"{side}: file {store}/{path} of org {org}" for store, path in org_content(connections, source_urls, org, source_roots)
                       if (roots[store] / path).exists()]
         urls = database_urls(customer.side(side).databases, project.root)
         for spec in connections.tables():

@@ -24,7 +24,7 @@ from offboard.db.export import Delivery, export_org
 from offboard.db.fixup import FixupReport, fixup_target, parse_rules
 from offboard.db.load import ImportResult, import_delivery
 from offboard.db.manifest import MANIFEST_FILE
-from offboard.db.connect import open_engine
+from offboard.db.connect import open_engine, table_of
 from offboard.sample import OrgSample, SampleLayout
 from offboard.sample.source import SIDES, create_server_databases
 
@@ -143,3 +143,33 @@ def tenant_rows(sample: SampleLayout, target: str, catalog: Catalog) -> dict[str
         spec.qualified: {value for (value,) in query(sample, target, spec.database, f'SELECT DISTINCT "{spec.tenant}" FROM "{spec.name}"')}
         for spec in catalog.tables()
     }
+
+
+def catalog_databases(server: str | None, folder: Path, catalog: Catalog, sides: tuple[str, ...] = ("source", "staging"),
+                      constraints: Callable[[sa.Table], list] = lambda table: []) -> dict[str, str]:
+    """A database per side holding the catalog's tables (SQLite files, or new PostgreSQL
+    databases on `server`), each table with the `constraints` given for it (on PostgreSQL)."""
+    urls = {}
+    for side in sides:
+        if server is None:
+            urls[side] = f"sqlite:///{folder / f'{side}.db'}"
+        else:
+            name = f"t_{side}_{secrets.token_hex(4)}"
+            admin = open_engine(server)
+            with admin.connect() as connection:
+                connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(f'CREATE DATABASE "{name}"')
+            admin.dispose()
+            urls[side] = sa.engine.make_url(server).set(database=name).render_as_string(hide_password=False)
+        engine = open_engine(urls[side], create=True)
+        metadata = sa.MetaData()
+        with engine.begin() as connection:
+            for schema in {spec.schema_name for spec in catalog.tables()} if engine.dialect.name != "sqlite" else ():
+                connection.execute(sa.schema.CreateSchema(schema))
+            for spec in catalog.tables():
+                table = table_of(spec, engine).to_metadata(metadata)
+                if engine.dialect.name != "sqlite":
+                    for constraint in constraints(table):
+                        table.append_constraint(constraint)
+                table.create(connection)
+        engine.dispose()
+    return urls

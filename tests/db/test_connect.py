@@ -8,7 +8,7 @@ import sqlite3
 import psycopg
 import pytest
 
-from offboard.db.connect import database_errors, open_engine, open_engines, shown, streaming_cursor
+from offboard.db.connect import database_errors, open_engine, opened_engines, shown, streaming_cursor
 from offboard.errors import OffboardError
 from offboard.masking import register_secret
 
@@ -33,7 +33,8 @@ def test_a_bad_url_is_one_line_without_the_password():
 
 def test_every_database_needs_a_url(tmp_path):
     with pytest.raises(OffboardError, match="no source database URL for BLOGS, FORUM"):
-        open_engines({}, ["BLOGS", "FORUM"], "source")
+        with opened_engines({}, ["BLOGS", "FORUM"], "source"):
+            pass
 
 
 @pytest.mark.parametrize(("url", "named"), [
@@ -68,6 +69,20 @@ def test_no_connection_stays_open_on_a_shared_server(postgres_server):
         mine = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
     with engine.connect() as connection:
         alive = connection.exec_driver_sql("SELECT COUNT(*) FROM pg_stat_activity WHERE pid = %s", (mine,)).scalar_one()
+    assert alive == 0
+
+
+def test_a_stage_reuses_one_connection_per_url_and_keeps_none_after_it(postgres_server):
+    def backend(engine):
+        with engine.connect() as connection:
+            return connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+
+    with opened_engines({"FILES": postgres_server, "WIKIS": postgres_server}, ["FILES", "WIKIS"], "source") as engines:
+        assert engines["FILES"] is engines["WIKIS"]
+        used = {backend(engines["FILES"]) for _ in range(3)}
+    assert len(used) == 1
+    with open_engine(postgres_server).connect() as connection:
+        alive = connection.exec_driver_sql("SELECT COUNT(*) FROM pg_stat_activity WHERE pid = %s", (used.pop(),)).scalar_one()
     assert alive == 0
 
 

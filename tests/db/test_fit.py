@@ -6,12 +6,16 @@ import pytest
 
 from offboard.db.fit import Fit
 
-COLUMNS = [("NAME", "VARCHAR(4)"), ("CODE", "CHAR(2)"), ("COUNT", "SMALLINT"), ("AT", "TIMESTAMP"), ("BODY", "CLOB")]
-GOOD = ["abcd", "xy", "-32768", "2024-01-02 03:04:05.000006", "text"]
+COLUMNS = [("NAME", "VARCHAR(4)"), ("CODE", "CHAR(2)"), ("COUNT", "SMALLINT"), ("AT", "TIMESTAMP"), ("BODY", "CLOB(1M)"),
+           ("ID", "CHAR(4) FOR BIT DATA"), ("PRICE", "DECIMAL(5,2)"), ("RATIO", "DOUBLE"), ("DAY", "DATE"), ("TIME", "TIME"),
+           ("PHOTO", "BLOB(10)")]
+GOOD = ["abcd", "xy", "-32768", "2024-01-02 03:04:05.000006", "CHUNK.00001.lob.0.4/", "\udcff\0\n,", "-123.45", "-1.5e-300",
+        "2024-02-29", "23:59:59", "CHUNK.00001.lob.4.10/"]
 
 
 def test_values_that_fit_pass_with_nulls_and_empty_strings():
-    rows = [GOOD, ["äö", None, "32767", "2024-01-02T03:04:05.123456789012", ""], [None, "", None, "2024-01-02 03:04:05", None]]
+    rows = [GOOD, ["äö", None, "32767", "2024-01-02T03:04:05.123456789012", "X.lob.0.0/", "é", "0", "7", None, "00:00:00.5", None],
+            [None, "", None, "2024-01-02 03:04:05", None, "", "12.3", ".5", "0001-01-01", None, "Y.lob.9.0/"]]
     assert Fit(COLUMNS).first_misfit(rows) is None
 
 
@@ -38,6 +42,22 @@ def test_values_that_fit_pass_with_nulls_and_empty_strings():
     ("NAME", "a\0b", "holds a NUL character, which PostgreSQL cannot store in text"),
     ("AT", "2024-01-02 24:00:00", "holds '2024-01-02 24:00:00', not a TIMESTAMP"),
     ("AT", "2024-01-02 03:04:05\n2024-01-02 03:04:05", "holds '2024-01-02 03:04:05\\n2024-01-02 03:04:05', not a TIMESTAMP"),
+    ("NAME", "a\udcff", "holds bytes that are not UTF-8"),
+    ("ID", "\udcff\udcfe\udcfd\udcfc\udcfb", "holds 5 bytes, more than its CHAR(4) FOR BIT DATA can"),
+    ("ID", "éé\0", "holds 5 bytes, more than its CHAR(4) FOR BIT DATA can"),
+    ("PRICE", "1234.5", "holds '1234.5', not a DECIMAL(5,2)"),
+    ("PRICE", "1.234", "holds '1.234', not a DECIMAL(5,2)"),
+    ("PRICE", "1e2", "holds '1e2', not a DECIMAL(5,2)"),
+    ("RATIO", "inf", "holds 'inf', not a DOUBLE"),
+    ("RATIO", "1e999", "holds '1e999', not a DOUBLE"),
+    ("RATIO", "0x10", "holds '0x10', not a DOUBLE"),
+    ("DAY", "2023-02-29", "holds '2023-02-29', not a DATE"),
+    ("DAY", "20240229", "holds '20240229', not a DATE"),
+    ("TIME", "24:00:00", "holds '24:00:00', not a TIME"),
+    ("TIME", "23.59.59", "holds '23.59.59', not a TIME"),
+    ("PHOTO", "CHUNK.00001.lob.4.11/", "holds 11 bytes, more than its BLOB(10) can"),
+    ("PHOTO", "a photo", "holds 'a photo', not the location of a BLOB value in the chunk's LOB file"),
+    ("BODY", "X.lob.-1.4/", "holds 'X.lob.-1.4/', not the location of a CLOB value in the chunk's LOB file"),
 ])
 def test_the_first_value_that_does_not_fit_is_named(column, value, problem):
     position = [name for name, _ in COLUMNS].index(column)
@@ -46,10 +66,10 @@ def test_the_first_value_that_does_not_fit_is_named(column, value, problem):
     assert (misfit.row, misfit.column, misfit.problem) == (2, column, problem)
 
 
-def test_a_clob_is_held_to_a_mebibyte():
-    fit = Fit([("BODY", "CLOB")])
-    assert fit.first_misfit([["x" * (1 << 20)]]) is None
-    assert fit.first_misfit([["x" * (1 << 20) + "y"]]).problem == "holds 1048577 bytes, more than its CLOB can"
+def test_a_lob_is_held_to_its_declared_size():
+    fit = Fit([("BODY", "CLOB(1M)")])
+    assert fit.first_misfit([[f"X.lob.0.{1 << 20}/"]]) is None
+    assert fit.first_misfit([[f"X.lob.0.{(1 << 20) + 1}/"]]).problem == "holds 1048577 bytes, more than its CLOB(1M) can"
 
 
 def test_a_key_column_is_never_null():
@@ -61,3 +81,9 @@ def test_a_key_column_is_never_null():
 
 def test_rows_may_hold_more_values_after_the_checked_ones():
     assert Fit(COLUMNS[:1]).first_misfit([["abcd", "key-1"], ["abc", "key-2"]]) is None
+
+
+def test_a_clob_of_the_fixup_holds_its_text_up_to_its_declared_size():
+    fit = Fit([("BODY", "CLOB(64K)")], lobs_inline=True)
+    assert fit.first_misfit([["é" * (32 << 10)]]) is None
+    assert fit.first_misfit([["é" * (32 << 10) + "y"]]).problem == "holds 65537 bytes, more than its CLOB(64K) can"

@@ -48,12 +48,16 @@ def test_fixup_rewrites_hosts_org_and_users(sample, org):
     mapped = {u.cloud_id: u.target_id for u in org.users[:-1]}
     assert not any(f"userid={cloud}" in value for cloud in mapped for _, value in links)
     assert all(value in mapped.values() or value == missing_user.cloud_id for _, value in reference_values(sample, org, "users"))
-    assert {value for _, value in reference_values(sample, org, "orgs")} == {org.target_org_id}
+    homes = {user.home_org for user in org.users if user.home_org}
+    assert homes and {value for _, value in reference_values(sample, org, "orgs")} == {org.target_org_id} | homes  # guests keep theirs
     assert list(report.unmapped_users) == [missing_user.cloud_id]
     assert "EMPINST.EMPLOYEE.PROF_GUID" in report.unmapped_users[missing_user.cloud_id]
     counts = {(t.table, c.column): c for t in report.tables for c in t.columns}
     assert counts[("BLOGS.WEBLOGENTRY", "TEXT")].hosts > 0 and counts[("BLOGS.WEBLOGENTRY", "TEXT")].users > 0
     assert counts[("EMPINST.EMPLOYEE", "H_TENANT_KEY")].orgs == counts[("EMPINST.EMPLOYEE", "H_TENANT_KEY")].rows > 0
+    guests = query(sample, "staging", "PEOPLEDB", 'SELECT "PROF_MAIL", "H_TENANT_KEY" FROM "EMPLOYEE" WHERE "TENANT_KEY" = :org '
+                   'AND "H_TENANT_KEY" != :org', org=org.target_org_id)
+    assert sorted(guests) == sorted((user.email, user.home_org) for user in org.users if user.home_org)
 
 
 def test_fixup_twice_gives_the_same_result(sample, org):

@@ -42,8 +42,8 @@ def reorder(table):
 
 @pytest.mark.parametrize(("change", "problem"), [
     (lambda d: employee(d).update(tenant="H_TENANT_KEY"), "EMPINST.EMPLOYEE has tenant column H_TENANT_KEY, the catalog says TENANT_KEY"),
-    (lambda d: employee(d)["columns"].update(EXTRA="CLOB"), "EMPINST.EMPLOYEE has column EXTRA, which the catalog does not name"),
-    (lambda d: employee(d)["columns"].update(PROF_MAIL="CLOB"), r"EMPINST.EMPLOYEE has column PROF_MAIL as CLOB, the catalog says VARCHAR\(256\)"),
+    (lambda d: employee(d)["columns"].update(EXTRA="CLOB(1M)"), "EMPINST.EMPLOYEE has column EXTRA, which the catalog does not name"),
+    (lambda d: employee(d)["columns"].update(PROF_MAIL="CLOB(1M)"), r"EMPINST.EMPLOYEE has column PROF_MAIL as CLOB\(1M\), the catalog says VARCHAR\(256\)"),
     (lambda d: employee(d)["columns"].pop("PROF_MAIL"), r"EMPINST.EMPLOYEE lacks column\(s\) PROF_MAIL of the catalog"),
     (lambda d: reorder(employee(d)), "EMPINST.EMPLOYEE has its columns in another order than the catalog"),
     (lambda d: employee(d).update(key=["PROF_UID"]), "EMPINST.EMPLOYEE has key PROF_UID, the catalog says PROF_KEY"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 
-from offboard.db.catalog import CLOB_CHARS, max_chars
+from offboard.db.load import KEEP, LOAD, MERGE, SKIP
 from offboard.db.verify import verify_target
 from offboard.sample import mutate_org
 
@@ -27,15 +27,17 @@ def test_initial_round_trip_moves_every_table_of_one_org_and_nothing_else(sample
 
     result = load(sample, org, "initial")
 
-    assert {t.action for t in result.tables} == {"loaded"}
+    assert {t.action for t in result.tables} == {LOAD}
     check = verify(sample, org, "initial")
     assert check.ok, check.failures
     assert len(check.tables) == len(catalog.tables())
     # Only the org, under the MSP's org id; the other two orgs appear nowhere.
     assert set().union(*tenant_rows(sample, "staging", catalog).values()) == {org.target_org_id}
-    others = [o.org_id for o in sample.orgs if o is not org]
+    homes = {user.home_org for user in org.users if user.home_org}  # a guest's home org travels with the guest
+    others = [o.org_id for o in sample.orgs if o is not org and o.org_id not in homes]
+    assert others
     for chunk in delivery.folder.rglob("*.del.gz"):
-        text = gzip.decompress(chunk.read_bytes()).decode()
+        text = gzip.decompress(chunk.read_bytes()).decode("utf-8", "surrogateescape")
         assert not any(other in text for other in others), chunk
 
 
@@ -46,7 +48,7 @@ def test_initial_import_again_skips_what_is_already_there(sample, org):
 
     again = load(sample, org, "initial")
 
-    assert {t.action for t in again.tables} == {"already loaded"}
+    assert {t.action for t in again.tables} == {SKIP}
     assert snapshot(sample, "staging") == before
 
 
@@ -74,13 +76,18 @@ def test_delta_carries_inserts_updates_and_deletes(sample, org):
         change = changes.get(spec.qualified)
         expected_rows = len(change.inserted) + len(change.updated) if change else 0
         assert table.rows == expected_rows, spec.qualified
-        assert sorted(map(tuple, table.deleted)) == sorted(change.deleted if change else []), spec.qualified
+        deleted = [tuple(v.hex() if isinstance(v, bytes) else v for v in key) for key in (change.deleted if change else [])]
+        assert sorted(map(tuple, table.deleted)) == sorted(deleted), spec.qualified
     # An edit that left the change-time column alone is in the delta all the same.
     assert any(c.updated for q, c in changes.items() if catalog.table(q).changed)
+    # A changed photo, a new revision, a deleted attachment: bytes and binary keys in a delta.
+    assert changes["EMPINST.PHOTO"].updated and changes["FILES.MEDIA_REVISION"].inserted
+    assert changes["WIKIS.MEDIA_ADDITIONAL_FILE"].deleted
 
     result = load(sample, org, "delta-1")
 
-    assert {t.action for t in result.tables} == {"merged"}
+    assert {t.action for t in result.tables if not catalog.table(t.table).ensure} == {MERGE}
+    assert {t.action for t in result.tables if catalog.table(t.table).ensure} <= {SKIP, KEEP}
     check = verify(sample, org, "delta-1")
     assert check.ok, check.failures
     media = catalog.table("FILES.MEDIA")
@@ -88,6 +95,11 @@ def test_delta_carries_inserts_updates_and_deletes(sample, org):
     assert query(sample, "staging", "FILES", 'SELECT COUNT(*) FROM "MEDIA" WHERE "ID" = :id', id=gone) == [(0,)]
     added = changes["FILES.MEDIA"].inserted[0][0]
     assert query(sample, "staging", "FILES", f'SELECT "{media.tenant}" FROM "MEDIA" WHERE "ID" = :id', id=added) == [(org.target_org_id,)]
+    photo = 'SELECT "PROF_IMAGE" FROM "PHOTO" WHERE "PROF_KEY" = :key'
+    for (key,) in changes["EMPINST.PHOTO"].updated:
+        assert query(sample, "staging", "PEOPLEDB", photo, key=key) == query(sample, "source", "PEOPLEDB", photo, key=key)
+    [(attachment,)] = changes["WIKIS.MEDIA_ADDITIONAL_FILE"].deleted[:1]
+    assert query(sample, "staging", "WIKIS", 'SELECT COUNT(*) FROM "MEDIA_ADDITIONAL_FILE" WHERE "ID" = :id', id=attachment) == [(0,)]
 
 
 def test_delta_applied_twice_gives_the_same_target(sample, org):
@@ -129,17 +141,25 @@ def test_production_gets_the_same_rows_as_staging(sample, org):
 
 
 def test_values_as_long_as_the_catalog_allows_go_through(sample, org):
-    """A VARCHAR(256) of 256 quotes (doubled in the file) and a CLOB of 1 MiB with line breaks."""
-    spec = catalog_of(sample).table("EMPINST.PROFILE_EXTENSIONS")
-    quotes = '"' * max_chars(spec.columns["PROF_VALUE"])
-    clob = ('a "quoted" line,\r\nand another\n' * (CLOB_CHARS // 16))[:CLOB_CHARS]
-    execute(sample, "source", "PEOPLEDB", 'UPDATE "PROFILE_EXTENSIONS" SET "PROF_VALUE" = :quotes, "PROF_EXT_VALUE" = :clob '
-            'WHERE "PROF_KEY" || "PROF_PROPERTY_ID" = (SELECT MIN("PROF_KEY" || "PROF_PROPERTY_ID") FROM "PROFILE_EXTENSIONS" '
-            'WHERE "TENANT_KEY" = :org)', quotes=quotes, clob=clob, org=org.org_id)
+    """A VARCHAR(1024) of quotes (doubled in the file), a BLOB(10M) and a CLOB(1M) at their
+    declared sizes, with every byte that breaks naive text handling."""
+    extensions, employee = catalog_of(sample).table("EMPINST.PROFILE_EXTENSIONS"), catalog_of(sample).table("EMPINST.EMPLOYEE")
+    quotes = '"' * extensions.types["PROF_VALUE"].length
+    blob = (bytes(range(256)) * (extensions.types["PROF_VALUE_EXTENDED"].length // 256))
+    clob = 'é "quoted", line\r\n' * (employee.types["PROF_DESCRIPTION"].length // 21)
+    clob += "x" * (employee.types["PROF_DESCRIPTION"].length - len(clob.encode()))
+    first = 'SELECT MIN("PROF_KEY") FROM "{table}" WHERE "TENANT_KEY" = :org'
+    execute(sample, "source", "PEOPLEDB", f'UPDATE "PROFILE_EXTENSIONS" SET "PROF_VALUE" = :quotes, "PROF_VALUE_EXTENDED" = :blob '
+            f'WHERE "PROF_KEY" = ({first.format(table="PROFILE_EXTENSIONS")})', quotes=quotes, blob=blob, org=org.org_id)
+    execute(sample, "source", "PEOPLEDB", f'UPDATE "EMPLOYEE" SET "PROF_DESCRIPTION" = :clob WHERE "PROF_KEY" = '
+            f'({first.format(table="EMPLOYEE")})', clob=clob, org=org.org_id)
+    assert (len(blob), len(clob.encode())) == (10 << 20, 1 << 20)
     export(sample, org)
 
     load(sample, org, "initial")
 
-    found = 'SELECT COUNT(*) FROM "PROFILE_EXTENSIONS" WHERE "PROF_VALUE" = :quotes AND "PROF_EXT_VALUE" = :clob'
-    assert query(sample, "staging", "PEOPLEDB", found, quotes=quotes, clob=clob) == [(1,)]
+    found = 'SELECT COUNT(*) FROM "PROFILE_EXTENSIONS" WHERE "PROF_VALUE" = :quotes AND "PROF_VALUE_EXTENDED" = :blob'
+    assert query(sample, "staging", "PEOPLEDB", found, quotes=quotes, blob=blob) == query(sample, "source", "PEOPLEDB", found,
+                                                                                          quotes=quotes, blob=blob) != [(0,)]
+    assert query(sample, "staging", "PEOPLEDB", 'SELECT COUNT(*) FROM "EMPLOYEE" WHERE "PROF_DESCRIPTION" = :clob', clob=clob) == [(1,)]
     assert verify(sample, org, "initial").ok

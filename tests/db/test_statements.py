@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from ibm_db_sa.base import DB2Dialect
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
+from sqlalchemy.schema import CreateTable
 
 from offboard.db.catalog import TableShape
 from offboard.db.connect import compile_for, table_of
@@ -23,7 +24,7 @@ from offboard.errors import OffboardError
 
 DB2 = DB2Dialect()
 MEDIA = TableShape(database="FILES", schema="FILES", name="MEDIA", tenant="ORG_ID", key=["ID"],
-                   columns={"ID": "CHAR(36)", "ORG_ID": "VARCHAR(36)", "TITLE": "VARCHAR(256)", "DESCRIPTION": "CLOB",
+                   columns={"ID": "CHAR(36)", "ORG_ID": "VARCHAR(36)", "TITLE": "VARCHAR(256)", "DESCRIPTION": "CLOB(1M)",
                             "FILE_SIZE": "BIGINT", "LAST_UPDATE": "TIMESTAMP"})
 MEMBER = TableShape(database="SNCOMM", schema="SNCOMM", name="MEMBER", tenant="ORG_ID", key=["COMMUNITY_UUID", "MEMBER_UUID"],
                     columns={"COMMUNITY_UUID": "CHAR(36)", "MEMBER_UUID": "CHAR(36)", "ORG_ID": "VARCHAR(36)"})
@@ -42,12 +43,12 @@ def test_select_by_tenant_in_key_order():
 
 
 def test_select_by_locator_asks_for_every_tenant_of_some_paths():
-    compiled = select_locators(table_of(MEDIA, DB2), "TITLE", "ORG_ID", among_paths=True).compile(dialect=DB2)
-    expanded = compiled.construct_expanded_state({"paths": ["a/b", "c/d"]})
+    compiled = select_locators(table_of(MEDIA, DB2), ["TITLE"], "ORG_ID", among=True).compile(dialect=DB2)
+    expanded = compiled.construct_expanded_state({"values": ["a/b", "c/d"]})
     assert expanded.statement.replace("\n", "") == ('SELECT "FILES"."MEDIA"."TITLE", "FILES"."MEDIA"."ORG_ID" FROM "FILES"."MEDIA" '
                                                    'WHERE "FILES"."MEDIA"."TITLE" IN (?, ?)')
-    assert expanded.positiontup == ["paths_1", "paths_2"]
-    every = db2(select_locators(table_of(MEDIA, DB2), "TITLE", "ORG_ID", among_paths=False))
+    assert expanded.positiontup == ["values_1", "values_2"]
+    every = db2(select_locators(table_of(MEDIA, DB2), ["TITLE"], "ORG_ID", among=False))
     assert every.sql.replace("\n", "") == 'SELECT "FILES"."MEDIA"."TITLE", "FILES"."MEDIA"."ORG_ID" FROM "FILES"."MEDIA"'
 
 
@@ -63,7 +64,7 @@ def test_merge_upserts_within_the_tenant_only():
     compiled = db2(upsert_rows(table_of(MEDIA, DB2), "ORG_ID", ["ID"], "700001", "db2"))
     sql = compiled.sql
     assert sql.startswith('MERGE INTO "FILES"."MEDIA" AS t USING (VALUES (CAST(? AS CHAR(36)), CAST(? AS VARCHAR(256)), '
-                          'CAST(? AS CLOB), CAST(? AS BIGINT), CAST(? AS TIMESTAMP))) AS s ("ID", "TITLE", "DESCRIPTION", "FILE_SIZE", "LAST_UPDATE")')
+                          'CAST(? AS CLOB(1048576)), CAST(? AS BIGINT), CAST(? AS TIMESTAMP))) AS s ("ID", "TITLE", "DESCRIPTION", "FILE_SIZE", "LAST_UPDATE")')
     assert 'ON t."ID" = s."ID" WHEN MATCHED AND t."ORG_ID" = \'700001\' THEN UPDATE SET "TITLE" = s."TITLE", ' in sql
     assert sql.endswith('WHEN NOT MATCHED THEN INSERT ("ID", "TITLE", "DESCRIPTION", "FILE_SIZE", "LAST_UPDATE", "ORG_ID") '
                         'VALUES (s."ID", s."TITLE", s."DESCRIPTION", s."FILE_SIZE", s."LAST_UPDATE", \'700001\')')
@@ -104,3 +105,18 @@ def test_sqlite_upserts_with_on_conflict():
 def test_an_org_id_in_other_digits_never_reaches_the_sql(org_id):
     with pytest.raises(OffboardError, match="must be digits"):
         tenant_literal(org_id)
+
+
+PHOTO = TableShape(database="PEOPLEDB", schema="EMPINST", name="PHOTO", tenant="TENANT_KEY", key=["PROF_KEY"],
+                   columns={"PROF_KEY": "CHAR(16) FOR BIT DATA", "TENANT_KEY": "VARCHAR(36)", "META": "VARCHAR(64) FOR BIT DATA",
+                            "PHOTO": "BLOB(10M)", "PRICE": "DECIMAL(9,2)", "RATIO": "DOUBLE", "DAY": "DATE", "AT": "TIME"})
+
+
+def test_every_type_is_written_in_db2_words_in_the_merge_and_the_table():
+    sql = db2(upsert_rows(table_of(PHOTO, DB2), "TENANT_KEY", ["PROF_KEY"], "700001", "db2")).sql
+    assert sql.startswith('MERGE INTO "EMPINST"."PHOTO" AS t USING (VALUES (CAST(? AS CHAR(16) FOR BIT DATA), '
+                          'CAST(? AS VARCHAR(64) FOR BIT DATA), CAST(? AS BLOB(10485760)), CAST(? AS DECIMAL(9, 2)), '
+                          'CAST(? AS DOUBLE), CAST(? AS DATE), CAST(? AS TIME)))')
+
+    ddl = " ".join(str(CreateTable(table_of(PHOTO, DB2)).compile(dialect=DB2)).split())
+    assert '"PROF_KEY" CHAR(16) FOR BIT DATA NOT NULL' in ddl and '"PHOTO" BLOB(10485760)' in ddl

@@ -50,7 +50,7 @@ def test_a_consistent_hostile_delta_neither_replaces_nor_deletes_another_orgs_fi
     cli(project, "files", "export", "acme", "--delivery", "initial")
     cli(project, "files", "import", "acme", "--target", "production")
     production = target_stores(sample, "production")["files"]
-    theirs = next(path for store, path in org_content(catalog_of(sample), sample.sources, sample.org_ids[1]) if store == "files")
+    theirs = next(path for store, path in org_content(catalog_of(sample), sample.sources, sample.org_ids[1], sample.content_stores) if store == "files")
     outputs = StackOutputs.load(project.stack_state_dir("acme"))
     holder = SimpleNamespace(s3=customer_s3(outputs), bucket=outputs.bucket, org_id=sample.org_ids[0])  # whoever holds acme's key
     before = snapshot(production.parent)

@@ -47,7 +47,7 @@ def test_run_stops_at_the_first_persons_step_and_confirm_lets_it_go_on(runbook, 
     assert confirmed.ok and confirmed.entries[0].confirmed_by == "Ann Operator"
 
     second = runbook.run("initial")
-    assert second.steps == ["provision"] and fakes.calls["stack.up"] == 1
+    assert second.steps == ["check-catalog", "provision"] and fakes.calls["stack.up"] == 1
     assert second.stopped_at == "create-servicenow-user"
     [email] = second.texts
     assert email.audience == "email" and CUSTOMER_NAME in email.path.read_text()
@@ -95,12 +95,12 @@ def test_an_interrupted_machine_step_runs_again_and_only_it(runbook, fakes):
     last = journal_lines(runbook)[-1]
     assert (last["step"], last["status"], last["end"]) == ("export-db", "started", None)
     assert {view.id: view.status for view in runbook.status("initial")}["export-db"] == "started"
-    assert fakes.calls == {"stack.up": 1, "files.export": 1, "db.export": 1}
+    assert fakes.calls == {"catalog.check": 1, "stack.up": 1, "files.export": 1, "db.export": 1}
 
     fakes.replace("db.export", fakes.recorder("db.export"))
     resumed = runbook.run("initial")
     assert resumed.steps == ["export-db"]
-    assert fakes.calls == {"stack.up": 1, "files.export": 1, "db.export": 2}
+    assert fakes.calls == {"catalog.check": 1, "stack.up": 1, "files.export": 1, "db.export": 2}
     assert resumed.stopped_at == "close-transfer-ticket"
 
 
@@ -182,14 +182,14 @@ def test_dry_run_changes_nothing(runbook, fakes):
     runbook.confirm("select-msp")
     before = runbook.journal.read_bytes()
     outcome = runbook.run("initial", dry_run=True)
-    assert (outcome.dry_run, outcome.steps, outcome.stopped_at) == (True, ["provision"], "create-servicenow-user")
+    assert (outcome.dry_run, outcome.steps, outcome.stopped_at) == (True, ["check-catalog", "provision"], "create-servicenow-user")
     assert runbook.journal.read_bytes() == before and not runbook.texts.exists() and not fakes.calls
 
 
 def test_until_stops_after_the_step(runbook, fakes):
     runbook.confirm("select-msp")
     outcome = runbook.run("initial", until="provision")
-    assert (outcome.reason, outcome.steps, outcome.ok) == ("until", ["provision"], True)
+    assert (outcome.reason, outcome.steps, outcome.ok) == ("until", ["check-catalog", "provision"], True)
     assert runbook.run("initial", until="provision").steps == []
     with pytest.raises(OffboardError, match="step 'teardown' is not in the initial workflow"):
         runbook.run("initial", until="teardown")

@@ -69,7 +69,7 @@ def shape(source: bytes, *values: str) -> list[tuple[int, str]]:
 
 def test_two_customers_modules_differ_only_in_their_values(two_customers, sample):
     acme, zenith = render_all(two_customers, "acme"), render_all(two_customers, "zenith")
-    assert sorted(acme) == sorted(zenith) and len(acme) == 18  # every machine step of both deliveries
+    assert sorted(acme) == sorted(zenith) and len(acme) == 20  # every machine step of both deliveries
     first, second = sample.org_ids
     for name in acme:
         compile(acme[name], name, "exec")
@@ -86,7 +86,7 @@ def test_a_second_render_is_byte_identical_and_journals_nothing(two_customers):
     first = render_all(two_customers, "acme")
     journal = Journal.of_stack(two_customers, "acme")
     lines = journal.path.read_bytes()
-    assert {entry.status for entry in journal.renderings().values()} == {"rendered"} and len(journal.renderings()) == 18
+    assert {entry.status for entry in journal.renderings().values()} == {"rendered"} and len(journal.renderings()) == 20
     notes = two_customers.stack_state_dir("acme") / "modules" / "initial" / "review-notes.py"
     notes.write_text("# the operator's own file: rendering leaves it alone\n")
     again = [module for workflow in WORKFLOWS for module in commands.render(two_customers, "acme", workflow, backend="local")]
@@ -167,6 +167,8 @@ def test_a_module_edited_after_rendering_is_refused_by_run_until_rendered_again(
     assert "edit replaced" in rendered.stdout and kept.read_text() == edited
     module = folder / "provision.py"
     try:
+        checked = standalone(project, folder / "check-catalog.py")  # the first machine step, by hand
+        assert checked.returncode == 0 and json.loads(checked.stdout)["blocks"] == 0, checked.stderr
         by_hand = standalone(project, module)  # the one step, gated and journaled as `runbook run` does
         assert by_hand.returncode == 0 and json.loads(by_hand.stdout)["bucket"] == "offboard-acme-" + load_customer(project, "acme").org_id
         done = Journal.of_stack(project, "acme").latest()["provision"]
@@ -274,7 +276,7 @@ def test_a_catalog_changed_after_rendering_refuses_every_module_until_rendered_a
     plan = commands.plan(two_customers, "acme", "initial", backend="local", outputs=not_provisioned)
     refused = {step.id: step.refused for step in plan.steps if step.kind == "automated"}
     assert all(reason.startswith("runbooks/catalog/connections.yaml changed since step ") for reason in refused.values())
-    with pytest.raises(OffboardError, match="runbooks/catalog/connections.yaml changed since step provision was rendered"):
+    with pytest.raises(OffboardError, match="runbooks/catalog/connections.yaml changed since step check-catalog was rendered"):
         commands.run(two_customers, "acme", "initial", backend="local", outputs=not_provisioned)
 
     assert {module.change for module in commands.render(two_customers, "acme", "initial", backend="local")} == {"inputs only"}

@@ -8,9 +8,11 @@ import hashlib
 import json
 import re
 
+from offboard.db.content import org_content
 from offboard.infra.outputs import StackOutputs
 from offboard.sample import SampleLayout
 from tests.conftest import engine_options, run_cli
+from tests.db.support import catalog_of
 
 ENV = {"OFFBOARD_BACKEND": "local"}
 
@@ -42,7 +44,7 @@ def test_both_deliveries_run_to_the_end_and_the_secret_never_shows(local_project
         theirs.write_bytes(b"not acme's")
 
     initial = walk(project, "initial")
-    assert initial == ["provision", "export-files", "export-db", "download", "import-files-staging",
+    assert initial == ["check-catalog", "provision", "export-files", "export-db", "download", "import-files-staging",
                        "import-db-staging", "import-files-production", "verify-staging"]
     refused = run_cli(project, "teardown", "acme", env=ENV)
     assert refused.returncode == 1 and "teardown refused" in refused.stderr
@@ -50,7 +52,7 @@ def test_both_deliveries_run_to_the_end_and_the_secret_never_shows(local_project
 
     run_cli(project, "sample", "mutate", str(sample.root), "--org", sample.org_ids[0], env=ENV)
     delta = walk(project, "delta")
-    assert delta[0] == "export-delta-files" and delta[-2:] == ["verify-production", "teardown"]
+    assert delta[:2] == ["check-delta-catalog", "export-delta-files"] and delta[-2:] == ["verify-production", "teardown"]
 
     state = project.stack_state_dir("acme")
     secret = outputs.secret_access_key.get_secret_value()
@@ -66,6 +68,16 @@ def test_both_deliveries_run_to_the_end_and_the_secret_never_shows(local_project
     files_proof = json.loads((state / "verify-files-production.json").read_text())
     assert files_proof["ok"] and files_proof["scope"] == "files the org's rows point at or its deliveries deleted" and not files_proof["extra"]
     assert (sample.root / "production" / "content" / "files" / "another-org" / "theirs.bin").read_bytes() == b"not acme's"
+    # Every store holds exactly the org's binaries as the source has them now: new revisions,
+    # changed files, the folders of its weblogs, and no deleted attachment.
+    own = set(org_content(catalog_of(sample), sample.sources, sample.org_ids[0], sample.content_stores))
+    assert {store for store, _ in own} == {"files", "wikis", "activities", "blogs", "forums"}
+    for store, folder in sample.content_stores.items():
+        target = sample.root / "production" / "content" / store
+        found = {p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()} - {"another-org/theirs.bin"}
+        found = {path for path in found if not path.startswith(".offboard-")}
+        assert found == {path for s, path in own if s == store}, store
+        assert all((target / path).read_bytes() == (folder / path).read_bytes() for path in found), store
     fleet = {row["stack"]: row for row in json.loads(run_cli(project, "fleet", "--json").stdout)}
     assert fleet["acme"]["status"] == "complete"
 

@@ -6,57 +6,28 @@ type we cannot carry, is a one-line error before anything touches a database.
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Iterable, Sequence
 from functools import cached_property
 from operator import itemgetter
 from pathlib import Path
+from typing import Annotated, Literal
 
-import sqlalchemy as sa
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from offboard.db.types import SUPPORTED, ColumnType, parse_type
 from offboard.errors import OffboardError
 from offboard.validation import describe, format_version
 
 CATALOG_FILE = Path("catalog") / "connections.yaml"  # inside the project's runbooks/
-FORMAT = 1
+FORMAT = 2
 
-_TYPE = re.compile(r"^(?:(?P<sized>CHAR|VARCHAR)\((?P<length>[1-9][0-9]{0,4})\)|CLOB|SMALLINT|INTEGER|BIGINT|TIMESTAMP)$")
 IDENTIFIER = re.compile(r"^[A-Z][A-Z0-9_]{0,127}$")  # an upper-case DB2 name: databases, schemas, tables, columns
-_INTEGER_TYPES = {"SMALLINT": sa.SMALLINT, "INTEGER": sa.INTEGER, "BIGINT": sa.BIGINT}
-# The longest text of a value: -32768, -2147483648, -9223372036854775808, and a TIMESTAMP(12)
-# (yyyy-mm-dd-hh.mm.ss.nnnnnnnnnnnn; the six digits of the usual TIMESTAMP(6) are shorter).
-_FIXED_CHARS = {"SMALLINT": 6, "INTEGER": 11, "BIGINT": 20, "TIMESTAMP": 32}
-# A CLOB declared without a length is DB2's default length, CLOB(1M): 1 MiB.
-CLOB_CHARS = 1 << 20
-
-
-def is_text_type(type_text: str) -> bool:
-    return type_text == "CLOB" or type_text.startswith(("CHAR(", "VARCHAR("))
-
-
-def is_integer_type(type_text: str) -> bool:
-    return type_text in _INTEGER_TYPES
-
-
-def max_chars(type_text: str) -> int:
-    """The most characters a value of a catalog type can have as text. DB2 counts CHAR(n) and
-    VARCHAR(n) in bytes, and n bytes are never more than n characters."""
-    match = _TYPE.match(type_text)
-    if match and match["sized"]:
-        return int(match["length"])
-    return CLOB_CHARS if type_text == "CLOB" else _FIXED_CHARS[type_text]
-
-
-def sa_type(type_text: str) -> sa.types.TypeEngine:
-    """The SQLAlchemy type of one catalog type (validated by the catalog already)."""
-    match = _TYPE.match(type_text)
-    if match and match["sized"]:
-        return (sa.CHAR if match["sized"] == "CHAR" else sa.VARCHAR)(int(match["length"]))
-    if type_text in _INTEGER_TYPES:
-        return _INTEGER_TYPES[type_text]()
-    return sa.Text() if type_text == "CLOB" else sa.TIMESTAMP()  # Text: CLOB on DB2, TEXT on PostgreSQL
+QUALIFIED = re.compile(r"^[A-Z][A-Z0-9_]{0,127}\.[A-Z][A-Z0-9_]{0,127}$")  # SCHEMA.TABLE
+Identifier = Annotated[str, Field(pattern=IDENTIFIER.pattern)]
+Qualified = Annotated[str, Field(pattern=QUALIFIED.pattern)]
 
 
 class _Strict(BaseModel):
@@ -93,21 +64,18 @@ class TableShape(_Strict):
         for column, type_text in columns.items():
             if not IDENTIFIER.match(column):
                 raise ValueError(f"{column!r} is not an upper-case DB2 identifier")
-            if not isinstance(type_text, str) or not _TYPE.match(type_text):
-                raise ValueError(f"{column}: unsupported type {type_text!r} (CHAR(n), VARCHAR(n), CLOB, SMALLINT, INTEGER, BIGINT, TIMESTAMP)")
+            if parse_type(type_text) is None:
+                raise ValueError(f"{column}: unsupported type {type_text!r} ({SUPPORTED})")
         return columns
 
     @model_validator(mode="after")
     def _tenant_and_key(self) -> TableShape:
         self._require_columns("tenant", [self.tenant])
         self._require_columns("key", self.key)
-        if not is_text_type(self.columns[self.tenant]) or self.columns[self.tenant] == "CLOB":
+        if self.types[self.tenant].kind not in ("CHAR", "VARCHAR"):
             raise ValueError(f"tenant column {self.tenant} must be CHAR or VARCHAR")
-        if self.tenant in self.key:
-            # The import writes the target org id into the tenant column; a key holding it would change.
-            raise ValueError(f"tenant column {self.tenant} must not be part of the key")
-        if any(self.columns[k] in ("CLOB", "TIMESTAMP") for k in self.key):
-            raise ValueError("key columns must be CHAR, VARCHAR or integers")
+        if any(self.types[k].is_lob or self.types[k].kind in ("DOUBLE", "TIMESTAMP") for k in self.key):
+            raise ValueError("key columns must be CHAR, VARCHAR (FOR BIT DATA too), integers, DECIMAL, DATE or TIME")
         return self
 
     def _require_columns(self, role: str, names: list[str]) -> None:
@@ -151,10 +119,14 @@ class TableShape(_Strict):
         return [self.column_names.index(name) for name in names]
 
     @cached_property
+    def types(self) -> dict[str, ColumnType]:
+        return {column: parse_type(type_text) for column, type_text in self.columns.items()}
+
+    @cached_property
     def field_chars(self) -> list[int]:
-        """The most characters of each column's values, in column order: what a reader of
+        """The most characters of each column's DEL field, in column order: what a reader of
         delivered rows allows."""
-        return list(map(max_chars, self.columns.values()))
+        return [column_type.field_chars for column_type in self.types.values()]
 
     @cached_property
     def tenant_position(self) -> int:
@@ -183,15 +155,57 @@ class References(_Strict):
         return [*self.links, *self.users, *self.orgs]
 
 
+class Layout(_Strict):
+    """How a content store names a binary from its row's id: `levels` folders, each a number
+    below `fanout` computed from the id (offboard.db.content), then the id itself."""
+
+    rule: Literal["hashed-id"]
+    levels: int = Field(2, ge=1, le=4)
+    fanout: int = Field(128, ge=2, le=4096)
+    inferred: str | None = None
+
+
+class ContentStore(_Strict):
+    folder: str = Field(pattern=r"^[a-z]+(?:/[a-z]+)*$")  # under the shared data directory
+    about: str
+    layout: Layout | None = None  # None: the rows name the path (`content.path`)
+
+
 class Content(_Strict):
+    """Where a row's binaries lie in its store: at the path its `path` columns spell (joined by
+    "/"), at the path the store's layout computes from its `id` column, or every file under the
+    folder its `folder` column names (Blogs keeps a weblog's uploads in a folder of its own)."""
+
     store: str
-    locator: str
+    path: list[str] | None = None
+    id: str | None = None
+    folder: str | None = None
+
+    @field_validator("path", mode="before")
+    @classmethod
+    def _columns(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _one_locator(self) -> Content:
+        if sum(locator is not None for locator in (self.path, self.id, self.folder)) != 1 or self.path == []:
+            raise ValueError("content needs one of: path (columns), id (a column), folder (a column)")
+        return self
+
+    @property
+    def columns(self) -> list[str]:
+        return self.path or [self.id or self.folder]
 
 
 class TableSpec(TableShape):
     changed: str | None = None
     references: References = References()
+    parents: dict[str, str] = {}  # column -> SCHEMA.TABLE whose key it holds (a foreign key)
     content: Content | None = None
+    # The org's own row that other tables reference (EMPINST.TENANT): the target keeps its own
+    # if it has one, or gets the delivery's; never updated or deleted by a delta.
+    ensure: bool = False
+    inferred: str | None = None  # what about this table nobody has seen, in words
 
     @model_validator(mode="after")
     def _roles(self) -> TableSpec:
@@ -201,36 +215,104 @@ class TableSpec(TableShape):
                 raise ValueError(f"change-time column {self.changed} must be a TIMESTAMP")
         self._require_columns("reference", self.references.all())
         for column in self.references.all():
-            if not is_text_type(self.columns[column]):
+            if not self.types[column].is_text:
                 raise ValueError(f"reference column {column} must be CHAR, VARCHAR or CLOB")
             if column == self.tenant or column in self.key:
                 raise ValueError(f"reference column {column} cannot be the tenant or a key column")
+        self._require_columns("parent", list(self.parents))
+        for column, parent in self.parents.items():
+            if not QUALIFIED.match(parent):
+                raise ValueError(f"parent of {column} must be SCHEMA.TABLE, not {parent!r}")
         if self.content is not None:
-            self._require_columns("content locator", [self.content.locator])
+            self._require_columns("content", self.content.columns)
+            if any(not self.types[c].is_text or self.types[c].is_lob for c in self.content.columns if c != self.content.id):
+                raise ValueError("content path and folder columns must be CHAR or VARCHAR")
+        if self.tenant in self.key and not (self.ensure and self.key == [self.tenant]):
+            # The import writes the target org id into the tenant column; a key holding it would change.
+            raise ValueError(f"tenant column {self.tenant} must not be part of the key (but the whole key of an `ensure` table)")
         return self
+
+
+class Release(_Strict):
+    """Where a database records its schema release (compared between source and target)."""
+
+    table: Qualified
+    column: Identifier
+    where: dict[Identifier, str] = {}  # column -> value of the release's row, in a table of name/value rows
+    inferred: str | None = None
 
 
 class DatabaseSpec(_Strict):
     application: str
     schema_name: str = Field(alias="schema")
     tables: dict[str, TableSpec] = Field(min_length=1)
+    # Tables known to exist and deliberately not moved (SCHEMA.TABLE -> why): a cache, an
+    # index the product rebuilds, another org's configuration.
+    excluded: dict[Qualified, str] = {}
+    release: Release | None = None
 
 
 class Catalog(_Strict):
     format: format_version(FORMAT)
-    content_stores: dict[str, str]
+    content_stores: dict[str, ContentStore]
     databases: dict[str, DatabaseSpec] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _stores(self) -> Catalog:
-        for table in self.tables():
+    def _references(self) -> Catalog:
+        names = {table.qualified: table for database in self.databases.values() for table in database.tables.values()}
+        for table in names.values():
             if table.content is not None and table.content.store not in self.content_stores:
                 raise ValueError(f"{table.qualified}: content store {table.content.store!r} is not in content_stores")
+            if table.content is not None and table.content.id and not self.content_stores[table.content.store].layout:
+                raise ValueError(f"{table.qualified}: content store {table.content.store!r} has no layout for an id")
+            for column, parent in table.parents.items():
+                if parent not in names:
+                    raise ValueError(f"{table.qualified}.{column}: parent table {parent} is not in the catalog")
+                if len(names[parent].key) != 1:
+                    raise ValueError(f"{table.qualified}.{column}: parent table {parent} has a composite key")
+        for database in self.databases.values():
+            both = set(database.excluded) & {table.qualified for table in database.tables.values()}
+            if both:
+                raise ValueError(f"{sorted(both)[0]} is both moved and excluded")
+        self.load_order()  # refuses a cycle
         return self
 
     def tables(self) -> list[TableSpec]:
-        """All tables in catalog order (parents before children)."""
-        return [table for database in self.databases.values() for table in database.tables.values()]
+        """All tables, parents before the tables that reference them (the load order)."""
+        return list(self._ordered)
+
+    @cached_property
+    def _ordered(self) -> list[TableSpec]:
+        return self.load_order()
+
+    def load_order(self) -> list[TableSpec]:
+        """The tables in catalog order, except that a table comes after every table its
+        `parents` name and after the ensure tables of its database: the order in which foreign
+        keys let them load."""
+        tables = {table.qualified: table for database in self.databases.values() for table in database.tables.values()}
+        position = {name: i for i, name in enumerate(tables)}
+        ensured = {table.database: set() for table in tables.values()}
+        for table in tables.values():
+            if table.ensure:
+                ensured[table.database].add(table.qualified)
+        # Every table of a database comes after its ensure tables: the org's own row they reference.
+        waiting = {name: ({p for p in table.parents.values()} | (set() if table.ensure else ensured[table.database])) - {name}
+                   for name, table in tables.items()}
+        ready = [position[name] for name, parents in waiting.items() if not parents]
+        heapq.heapify(ready)
+        ordered: list[TableSpec] = []
+        while ready:
+            table = tables[list(tables)[heapq.heappop(ready)]]
+            ordered.append(table)
+            for name, parents in waiting.items():
+                if table.qualified in parents:
+                    parents.discard(table.qualified)
+                    if not parents:
+                        heapq.heappush(ready, position[name])
+        if len(ordered) < len(tables):
+            cycle = sorted(name for name, parents in waiting.items() if parents)
+            raise ValueError(f"the parents of tables {', '.join(cycle)} form a cycle")
+        return ordered
 
     def table(self, qualified: str) -> TableSpec:
         for table in self.tables():
@@ -242,7 +324,7 @@ class Catalog(_Strict):
 def load_catalog(path: Path) -> Catalog:
     """Read and validate the catalog; every problem is one OffboardError line naming the file."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml: 5x faster
     except OSError as error:
         raise OffboardError(f"cannot read the catalog {path}: {error.strerror}") from None
     except yaml.YAMLError as error:
@@ -262,7 +344,7 @@ def _with_table_names(document: object) -> object:
     for database, body in document["databases"].items():
         if isinstance(body, dict) and isinstance(body.get("tables"), dict):
             tables = {
-                name: {"database": database, "schema": body.get("schema"), "name": name, **table}
+                name: {"database": database, "schema": body.get("schema"), "name": name, **table}  # a table may name its own schema
                 if isinstance(table, dict) else table
                 for name, table in body["tables"].items()
             }

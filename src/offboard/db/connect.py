@@ -24,7 +24,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect, Engine
 
-from offboard.db.catalog import TableShape, sa_type
+from offboard.db.catalog import TableShape
 from offboard.errors import OffboardError, first_line
 from offboard.masking import mask_url, scrub
 
@@ -33,12 +33,15 @@ from offboard.masking import mask_url, scrub
 _POSITIONAL = {"postgresql": {"paramstyle": "format"}}
 
 
-def open_engine(url: str, *, create: bool = False) -> Engine:
-    """An engine for one database URL; a SQLite file must exist unless `create` is set."""
+def open_engine(url: str, *, create: bool = False, pooled: bool = False) -> Engine:
+    """An engine for one database URL; a SQLite file must exist unless `create` is set. Without a
+    pool a connection closes when it is returned; `pooled` keeps one open for reuse, until the
+    engine is disposed (`opened_engines` does so when its stage ends): none stays idle on a shared
+    server after the stage, and a stage's hundreds of short reads do not each open a connection."""
     try:
         parsed = sa.make_url(url)
-        # No pool: a run opens connections as it needs them and keeps none idle on a shared server.
-        engine = sa.create_engine(parsed, poolclass=sa.pool.NullPool, **_POSITIONAL.get(parsed.get_backend_name(), {}))
+        pool = {"pool_size": 1, "max_overflow": 4} if pooled else {"poolclass": sa.pool.NullPool}
+        engine = sa.create_engine(parsed, **pool, **_POSITIONAL.get(parsed.get_backend_name(), {}))
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as error:  # ImportError: no driver installed
         raise OffboardError(f"not a usable database URL {mask_url(url)}: {first_line(error)}") from None
     if engine.dialect.name == "sqlite":
@@ -50,12 +53,24 @@ def open_engine(url: str, *, create: bool = False) -> Engine:
     return engine
 
 
-def open_engines(urls: Mapping[str, str], databases: Iterable[str], role: str) -> dict[str, Engine]:
-    """One engine per Connections database, refusing when a database has no URL."""
+@contextmanager
+def opened_engines(urls: Mapping[str, str], databases: Iterable[str], role: str) -> Iterator[dict[str, Engine]]:
+    """An engine per Connections database for one stage, refusing when a database has no URL;
+    databases of one URL (a side's schemas on one PostgreSQL database) share an engine. Each keeps
+    a connection for reuse while the stage runs, and is disposed when it ends."""
+    databases = list(databases)
     missing = [name for name in databases if name not in urls]
     if missing:
         raise OffboardError(f"no {role} database URL for {', '.join(missing)} (given: {', '.join(urls) or 'none'})")
-    return {name: open_engine(urls[name]) for name in databases}
+    by_url: dict[str, Engine] = {}
+    try:
+        for name in databases:
+            if urls[name] not in by_url:
+                by_url[urls[name]] = open_engine(urls[name], pooled=True)
+        yield {name: by_url[urls[name]] for name in databases}
+    finally:
+        for engine in by_url.values():
+            engine.dispose()
 
 
 def shown(engine: Engine) -> str:
@@ -67,7 +82,7 @@ def table_of(shape: TableShape, engine: Engine | Dialect) -> sa.Table:
     """The SQLAlchemy table of a catalog/manifest table, schema-qualified except on SQLite."""
     dialect = engine.dialect if isinstance(engine, Engine) else engine
     schema = None if dialect.name == "sqlite" else shape.schema_name
-    columns = [sa.Column(name, sa_type(type_text), primary_key=name in shape.key) for name, type_text in shape.columns.items()]
+    columns = [sa.Column(name, shape.types[name].sa_type(), primary_key=name in shape.key) for name in shape.columns]
     return sa.Table(shape.name, sa.MetaData(), *columns, schema=schema)
 
 
@@ -118,14 +133,21 @@ def database_errors(engine: Engine, doing: str) -> Iterator[None]:
 
 
 def require_tables(engine: Engine, shapes: Iterable[TableShape]) -> None:
-    """Refuse, before any change, when a table or one of its columns is missing in the database."""
-    with database_errors(engine, "reading the table list"):
-        inspector = sa.inspect(engine)
-        for shape in shapes:
-            table = table_of(shape, engine)
-            if not inspector.has_table(table.name, schema=table.schema):
-                raise OffboardError(f"{shown(engine)} has no table {shape.qualified}")
-            present = {column["name"].upper() for column in inspector.get_columns(table.name, schema=table.schema)}
-            missing = [name for name in shape.columns if name not in present]
-            if missing:
-                raise OffboardError(f"{shape.qualified} in {shown(engine)} lacks column(s) {', '.join(missing)}")
+    """Refuse, before any change, when a table or one of its columns is missing in the database
+    (read with one query per schema where the engine can)."""
+    shapes = list(shapes)
+    tables = [table_of(shape, engine) for shape in shapes]
+    with database_errors(engine, "reading the table list"), engine.connect() as connection:
+        inspector = sa.inspect(connection)
+        found: dict = {}
+        for schema in dict.fromkeys(table.schema for table in tables):
+            names = [table.name for table in tables if table.schema == schema]
+            found.update(inspector.get_multi_columns(schema=schema, filter_names=names))
+    for shape, table in zip(shapes, tables):
+        columns = found.get((table.schema, table.name))
+        if columns is None:
+            raise OffboardError(f"{shown(engine)} has no table {shape.qualified}")
+        present = {column["name"].upper() for column in columns}
+        missing = [name for name in shape.columns if name not in present]
+        if missing:
+            raise OffboardError(f"{shape.qualified} in {shown(engine)} lacks column(s) {', '.join(missing)}")

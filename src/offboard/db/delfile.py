@@ -3,7 +3,10 @@
 The conventions of DB2's EXPORT/IMPORT ... OF DEL: comma between fields, one record per line,
 strings (and timestamps) in double quotes with inner quotes doubled, numbers bare, NULL as an
 empty field, so "" is an empty string and nothing at all is NULL. A DBA can load a chunk with
-`IMPORT FROM chunk.del OF DEL MODIFIED BY DELPRIORITYCHAR ...` (CLOBs may hold line breaks).
+`IMPORT FROM chunk.del OF DEL LOBS FROM . MODIFIED BY DELPRIORITYCHAR LOBSINFILE ...` (text and
+bytes may hold line breaks). Binary values stand as their own bytes, as DB2 writes them; the text
+is UTF-8 with `surrogateescape` for them (offboard.db.values). Large objects lie in a LOB file
+beside the chunk (offboard.db.lobs).
 
 Both directions stay in C loops (csv, map, zlib) with Python working per batch, not per row
 (reading, per block of lines: what keeps records and batches within the catalog's sizes).
@@ -27,6 +30,9 @@ from dataclasses import dataclass
 from itertools import chain, islice, repeat
 from pathlib import Path
 
+from offboard.db.lobs import LobInfo, LobWriter, lob_file_name
+from offboard.db.types import ColumnType
+from offboard.db.values import LOB_BATCH_BYTES, field_text
 from offboard.errors import OffboardError
 
 SUFFIX = ".del.gz"
@@ -69,7 +75,7 @@ class FileInfo:
     """One written file: its path relative to the delivery folder, rows, size and sha256.
 
     `empty_strings` counts the rows holding an empty string: only files with some need the
-    slower reading that tells "" from NULL.
+    slower reading that tells "" from NULL. `lobs`: the chunk's LOB file, if it has values.
     """
 
     file: str
@@ -77,6 +83,7 @@ class FileInfo:
     bytes: int
     sha256: str
     empty_strings: int = 0
+    lobs: LobInfo | None = None
 
 
 class _HashingSink:
@@ -94,15 +101,19 @@ class _HashingSink:
 
 
 class DelWriter:
-    """One gzip'd DEL file, written as `<name>.part` and renamed when complete."""
+    """One gzip'd DEL file, written as `<name>.part` and renamed when complete. Rows hold the
+    driver's values of columns of `types` (by default text and numbers only)."""
 
-    def __init__(self, folder: Path, name: str) -> None:
+    def __init__(self, folder: Path, name: str, types: Sequence[ColumnType] = ()) -> None:
         self.folder = folder
         self.name = name
         self.rows = 0
         self.empty_strings = 0
         self._part = folder / f"{name}.part"
         self._part.parent.mkdir(parents=True, exist_ok=True)
+        self._texts = [(i, convert) for i, t in enumerate(types) if not t.is_lob and (convert := field_text(t))]
+        self._lob_positions = [i for i, t in enumerate(types) if t.is_lob]
+        self._lobs = LobWriter(folder / lob_file_name(name, SUFFIX)) if self._lob_positions else None
         self._raw = open(self._part, "wb")
         self._sink = _HashingSink(self._raw)
         # mtime=0 and no file name in the header: the same rows always give the same bytes.
@@ -114,14 +125,31 @@ class DelWriter:
         self._pending: Future | None = None
 
     def write(self, rows: Sequence[Sequence]) -> None:
+        if self._texts or self._lobs:
+            rows = list(map(self._encoded, rows))
         self._csv.writerows(_nulls_marked(rows))
-        data = self._text.getvalue().encode()
+        data = self._text.getvalue().encode("utf-8", "surrogateescape")
         self._text.seek(0)
         self._text.truncate()
         self._finish_pending()
         self._pending = _COMPRESSOR.submit(self._compressed.write, data)
         self.rows += len(rows)
         self.empty_strings += sum(map(operator.contains, rows, repeat("")))
+
+    def _encoded(self, row: Sequence) -> list:
+        """The row's values as their DEL fields: bytes as text, LOBs as their location in the LOB file."""
+        row = list(row)
+        for i, convert in self._texts:
+            if row[i] is not None:
+                row[i] = convert(row[i])
+        for i in self._lob_positions:
+            if row[i] is not None:
+                row[i] = self._lobs.specifier(row[i] if isinstance(row[i], bytes) else row[i].encode())
+        return row
+
+    @property
+    def lob_bytes(self) -> int:
+        return self._lobs.size if self._lobs else 0
 
     def _finish_pending(self) -> None:
         if self._pending is not None:
@@ -138,7 +166,8 @@ class DelWriter:
         self._compressed.close()
         self._raw.close()
         self._part.replace(self.folder / self.name)
-        return FileInfo(self.name, self.rows, self._sink.size, self._sink.sha256.hexdigest(), self.empty_strings)
+        lobs = self._lobs.close(self.folder) if self._lobs else None
+        return FileInfo(self.name, self.rows, self._sink.size, self._sink.sha256.hexdigest(), self.empty_strings, lobs)
 
     def discard(self) -> None:
         if self._pending is not None:
@@ -146,28 +175,32 @@ class DelWriter:
         self._compressed.close()
         self._raw.close()
         self._part.unlink(missing_ok=True)
+        if self._lobs:
+            self._lobs.discard()
 
 
 class ChunkWriter:
     """Rows into `<stem>.00001.del.gz`, `<stem>.00002.del.gz`, ...: a new chunk after
-    `max_rows` rows or once a chunk reaches about `max_bytes` compressed bytes."""
+    `max_rows` rows or once a chunk reaches about `max_bytes` compressed bytes (or LOB bytes)."""
 
-    def __init__(self, folder: Path, stem: str, max_rows: int, max_bytes: int) -> None:
+    def __init__(self, folder: Path, stem: str, max_rows: int, max_bytes: int, types: Sequence[ColumnType] = ()) -> None:
         self.folder = folder
         self.stem = stem
         self.max_rows = max_rows
         self.max_bytes = max_bytes
+        self.types = types
         self.chunks: list[FileInfo] = []
         self._current: DelWriter | None = None
 
     def write(self, rows: Sequence[Sequence]) -> None:
         while rows:
             if self._current is None:
-                self._current = DelWriter(self.folder, f"{self.stem}.{len(self.chunks) + 1:05d}{SUFFIX}")
+                self._current = DelWriter(self.folder, f"{self.stem}.{len(self.chunks) + 1:05d}{SUFFIX}", self.types)
             room = self.max_rows - self._current.rows
             self._current.write(rows if len(rows) <= room else rows[:room])
             rows = rows[room:]
-            if self._current.rows >= self.max_rows or self._current.compressed_bytes >= self.max_bytes:
+            full = max(self._current.compressed_bytes, self._current.lob_bytes) >= self.max_bytes
+            if self._current.rows >= self.max_rows or full:
                 self.chunks.append(self._current.close())
                 self._current = None
 
@@ -182,6 +215,8 @@ class ChunkWriter:
             self._current.discard()
         for chunk in self.chunks:
             (self.folder / chunk.file).unlink(missing_ok=True)
+            if chunk.lobs:
+                (self.folder / chunk.lobs.file).unlink(missing_ok=True)
 
 
 class _DelReading(DEL):
@@ -214,7 +249,7 @@ def read_batches(path: Path, field_chars: Sequence[int], empty_strings: bool = T
     batch is parsed and converted in C; with them, each record gets the second look.
     """
     width = len(field_chars)
-    with gzip.open(path, "rt", encoding="utf-8", newline="") as handle:
+    with gzip.open(path, "rt", encoding="utf-8", errors="surrogateescape", newline="") as handle:
         lines = _Lines(handle, _record_chars(field_chars), max_chars)
         record: list[str] = []  # the lines of the current record, for the second look
 
@@ -341,16 +376,11 @@ def _problem(error: Exception, field_chars: Sequence[int]) -> str:
 
 
 def check_file(folder: Path, info: FileInfo) -> None:
-    """Refuse a file that is missing, truncated, altered (sha256) or not a complete gzip stream."""
-    path = folder / info.file
-    if not path.is_file():
-        raise OffboardError(f"{info.file} is missing from {folder}")
-    size = path.stat().st_size
-    if size != info.bytes:
-        state = "truncated" if size < info.bytes else "longer than recorded"
-        raise OffboardError(f"{info.file} is {state}: {size} bytes, the manifest says {info.bytes}")
+    """Refuse a file that is missing, truncated, altered (sha256) or not a complete gzip stream,
+    or whose LOB file is any of these or not the one beside it."""
+    _check_size(folder, info.file, info.bytes)
     digest, inflater, problem = hashlib.sha256(), zlib.decompressobj(wbits=31), None
-    with open(path, "rb") as handle:
+    with open(folder / info.file, "rb") as handle:
         while block := handle.read(_BUFFER):
             digest.update(block)
             if problem is None:
@@ -360,9 +390,32 @@ def check_file(folder: Path, info: FileInfo) -> None:
                         inflater.decompress(inflater.unconsumed_tail, _BUFFER)
                 except zlib.error as error:
                     problem = f"corrupt gzip ({error})"
-    if digest.hexdigest() != info.sha256:
-        raise OffboardError(f"{info.file}: sha256 {digest.hexdigest()[:12]}… differs from the manifest's {info.sha256[:12]}…")
+    _check_digest(info.file, digest.hexdigest(), info.sha256)
     if problem is None and not inflater.eof:
         problem = "truncated gzip stream"
     if problem:
         raise OffboardError(f"{info.file}: {problem}")
+    if info.lobs:
+        if info.lobs.file != lob_file_name(info.file, SUFFIX):
+            raise OffboardError(f"{info.file}: its LOB file must be {lob_file_name(info.file, SUFFIX)}, not {info.lobs.file}")
+        _check_size(folder, info.lobs.file, info.lobs.bytes)
+        digest = hashlib.sha256()
+        with open(folder / info.lobs.file, "rb") as handle:
+            while block := handle.read(_BUFFER):
+                digest.update(block)
+        _check_digest(info.lobs.file, digest.hexdigest(), info.lobs.sha256)
+
+
+def _check_size(folder: Path, file: str, recorded: int) -> None:
+    path = folder / file
+    if not path.is_file():
+        raise OffboardError(f"{file} is missing from {folder}")
+    size = path.stat().st_size
+    if size != recorded:
+        state = "truncated" if size < recorded else "longer than recorded"
+        raise OffboardError(f"{file} is {state}: {size} bytes, the manifest says {recorded}")
+
+
+def _check_digest(file: str, found: str, recorded: str) -> None:
+    if found != recorded:
+        raise OffboardError(f"{file}: sha256 {found[:12]}… differs from the manifest's {recorded[:12]}…")

@@ -27,8 +27,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from pydantic import ValidationError
 
-from offboard.db.catalog import Catalog, TableShape, is_integer_type
-from offboard.db.connect import database_errors, open_engines
+from offboard.db.catalog import Catalog, TableShape
+from offboard.db.connect import database_errors, opened_engines
 from offboard.db.delfile import SUFFIX, ChunkWriter, DelWriter, check_file, read_batches
 from offboard.db.digest import DIGEST_BYTES, Checksum, row_digests
 from offboard.db.manifest import (
@@ -44,6 +44,8 @@ from offboard.db.manifest import (
 )
 from offboard.db.scan import Progress, org_batches
 from offboard.db.statements import ORG_ID
+from offboard.db.types import ColumnType
+from offboard.db.values import key_text, text_bytes
 from offboard.errors import OffboardError
 
 CHUNK_ROWS = 500_000
@@ -94,20 +96,20 @@ def export_org(
         return Delivery(folder, manifest, already_committed=True)
     previous = _own(read_manifest(out_root / previous_name), org_id, out_root / previous_name) if previous_name else None
     tables = catalog.tables()
-    engines = open_engines(sources, dict.fromkeys(t.database for t in tables), "source")
-    _claim(folder, org_id, name, previous_name)
-    limits = _Limits(chunk_rows, chunk_bytes)
-    entries = []
-    for spec in tables:
-        shape = spec.shape()
-        entry = _finished(folder, shape)
-        if entry is None:
-            baseline = _Baseline(out_root / previous_name, previous.table(shape.qualified)) if previous else None
-            entry = _export_table(engines[shape.database], shape, org_id, folder, baseline, limits, progress)
-        entries.append(entry)
-    manifest = Manifest(format=FORMAT, orgId=org_id, delivery=name, previous=previous_name, created=now(), tables=entries)
-    write_manifest(folder, manifest)
-    return Delivery(folder, manifest)
+    with opened_engines(sources, dict.fromkeys(t.database for t in tables), "source") as engines:
+        _claim(folder, org_id, name, previous_name)
+        limits = _Limits(chunk_rows, chunk_bytes)
+        entries = []
+        for spec in tables:
+            shape = spec.shape()
+            entry = _finished(folder, shape)
+            if entry is None:
+                baseline = _Baseline(out_root / previous_name, previous.table(shape.qualified)) if previous else None
+                entry = _export_table(engines[shape.database], shape, org_id, folder, baseline, limits, progress)
+            entries.append(entry)
+        manifest = Manifest(format=FORMAT, orgId=org_id, delivery=name, previous=previous_name, created=now(), tables=entries)
+        write_manifest(folder, manifest)
+        return Delivery(folder, manifest)
 
 
 def _own(manifest: Manifest, org_id: str, folder: Path) -> Manifest:
@@ -143,7 +145,7 @@ def _finished(folder: Path, shape: TableShape) -> TableEntry | None:
         if entry.shape() != shape:
             return None  # the catalog changed since
         for info in [*entry.chunks, entry.index]:
-            check_file(folder, info)
+            check_file(folder, info)  # and its LOB file
     except (ValidationError, OffboardError):
         return None
     return entry
@@ -160,7 +162,7 @@ def _export_table(
 ) -> TableEntry:
     stem = f"{shape.schema_name}/{shape.name}"
     known = _previous_digests(baseline, shape) if baseline else None
-    chunks = ChunkWriter(folder, stem, limits.chunk_rows, limits.chunk_bytes)
+    chunks = ChunkWriter(folder, stem, limits.chunk_rows, limits.chunk_bytes, list(shape.types.values()))
     index = DelWriter(folder, f"{stem}.index{SUFFIX}")
     checksum = Checksum()
     try:
@@ -205,10 +207,7 @@ def _require_tenant(shape: TableShape, batch: list, org_id: str) -> None:
 
 def _key_columns(shape: TableShape, batch: list) -> list[list]:
     """Each key column of a batch as the text a DEL reader gets back: what the index holds."""
-    return [
-        list(map(str, map(itemgetter(i), batch))) if is_integer_type(shape.columns[name]) else list(map(itemgetter(i), batch))
-        for name, i in zip(shape.key, shape.key_positions)
-    ]
+    return [list(map(key_text(shape.types[name]), map(itemgetter(i), batch))) for name, i in zip(shape.key, shape.key_positions)]
 
 
 def _keys(key_columns: list[list]) -> list:
@@ -237,9 +236,14 @@ def _previous_digests(baseline: _Baseline, shape: TableShape) -> dict:
 
 
 def _typed_keys(shape: TableShape, keys: dict | None) -> list[list[str | int]]:
-    """The keys of rows gone since the previous delivery, as lists of values typed as the catalog says."""
-    integer = [is_integer_type(shape.columns[k]) for k in shape.key]
-    return [
-        [int(value) if as_int else value for value, as_int in zip(key if len(integer) > 1 else (key,), integer)]
-        for key in keys or ()
-    ]
+    """The keys of rows gone since the previous delivery, for the manifest (JSON)."""
+    types = [shape.types[k] for k in shape.key]
+    return [[typed_key(t, value) for t, value in zip(types, key if len(types) > 1 else (key,))] for key in keys or ()]
+
+
+def typed_key(column_type: ColumnType, text: str) -> str | int:
+    """A key value of the index (DEL text) as the manifest records it: integers as numbers,
+    bytes in hex, the rest as text."""
+    if column_type.is_integer:
+        return int(text)
+    return text_bytes(text).hex() if column_type.is_binary else text

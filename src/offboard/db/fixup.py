@@ -35,7 +35,7 @@ from pydantic import (
 
 from offboard.db.bulk import executing
 from offboard.db.catalog import Catalog, TableSpec
-from offboard.db.connect import database_errors, open_engines, require_tables, table_of
+from offboard.db.connect import database_errors, opened_engines, require_tables, table_of
 from offboard.db.fit import Fit
 from offboard.db.manifest import now, write_json_atomically
 from offboard.db.scan import Progress, count_rows, org_batches, table_state
@@ -266,12 +266,12 @@ def fixup_target(
     """Apply `rules` to the org's rows (tenant = the target org id) in every catalog table."""
     rewriter = Rewriter(rules, read_user_mapping(rules.users.mapping))
     tables = catalog.tables()
-    engines = open_engines(targets, dict.fromkeys(t.database for t in tables), "target")
-    for database, engine in engines.items():
-        require_tables(engine, [t for t in tables if t.database == database])
-    results = [_fixup_table(engines[spec.database], spec, rewriter, rules.org.target, dry_run, progress) for spec in tables]
-    unmapped = {user: sorted(places) for user, places in sorted(rewriter.unmapped.items())}
-    return FixupReport(org_id=rules.org.target, dry_run=dry_run, created=now(), tables=results, unmapped_users=unmapped)
+    with opened_engines(targets, dict.fromkeys(t.database for t in tables), "target") as engines:
+        for database, engine in engines.items():
+            require_tables(engine, [t for t in tables if t.database == database])
+        results = [_fixup_table(engines[spec.database], spec, rewriter, rules.org.target, dry_run, progress) for spec in tables]
+        unmapped = {user: sorted(places) for user, places in sorted(rewriter.unmapped.items())}
+        return FixupReport(org_id=rules.org.target, dry_run=dry_run, created=now(), tables=results, unmapped_users=unmapped)
 
 
 def _fixup_table(engine: sa.Engine, spec: TableSpec, rewriter: Rewriter, org_id: str, dry_run: bool, progress: Progress | None) -> TableFixup:
@@ -330,11 +330,11 @@ def _spooled(spool) -> Iterator[list[tuple]]:
 def _write(connection: sa.Connection, spec: TableSpec, names: list[str], org_id: str, batches: Iterator[list[tuple]]) -> None:
     statement = update_columns(table_of(spec, connection.engine), spec.tenant, spec.key, names, org_id)
     write = executing(connection, statement, [*(f"set_{n}" for n in names), *(f"key_{k}" for k in spec.key)])
-    fit = Fit([(name, spec.columns[name]) for name in names])
+    fit = Fit([(name, spec.columns[name]) for name in names], lobs_inline=True)
     for batch in batches:
         misfit = fit.first_misfit(batch)
         if misfit:  # a host name longer than the cloud's, say, in a value already near its column's length
-            key = ", ".join(map(str, batch[misfit.row][len(names):]))
+            key = ", ".join(value.hex() if isinstance(value, bytes) else str(value) for value in batch[misfit.row][len(names):])
             raise OffboardError(f"{spec.qualified}: after the fix-up, {misfit.column} of the row with key {key} {misfit.problem}: "
                                 "the table was left unchanged; shorten what the rule writes, or widen the column")
         write(batch)

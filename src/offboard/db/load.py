@@ -20,6 +20,11 @@ checksum) is skipped, so a run that stopped halfway resumes; a table holding any
 for the org is refused rather than emptied, since those rows may be staging work (a fix-up,
 a delta) that a full reload would silently throw away. A delta is an upsert plus deletes and
 can be applied again without harm; one that names the key of another org's row is refused.
+
+Tables load in the catalog's load order, parents first (foreign keys in the target hold at every
+commit); a delta's deletions run afterwards, children first, each table's in one transaction
+ending with the count check. An `ensure` table (the org's own row that the others reference)
+keeps the target's row when the target has one, and gets the delivery's otherwise.
 """
 
 from __future__ import annotations
@@ -33,17 +38,18 @@ import sqlalchemy as sa
 
 from offboard.db.bulk import executing, inserting, upserting
 from offboard.db.catalog import Catalog, TableSpec
-from offboard.db.connect import database_errors, open_engines, require_tables, shown, table_of
+from offboard.db.connect import database_errors, opened_engines, require_tables, shown, table_of
 from offboard.db.delfile import check_file, read_batches
 from offboard.db.fit import Fit
 from offboard.db.manifest import MANIFEST_FILE, Manifest, TableEntry, catalogued, read_manifest
 from offboard.delivery import INITIAL
 from offboard.db.scan import Progress, count_rows, table_state
 from offboard.db.statements import LOOKUP_BATCH, delete_keys, select_keys_of_others, tenant_literal
+from offboard.db.values import Decoder
 from offboard.errors import OffboardError
 
 BATCH_ROWS = 10_000
-LOAD, SKIP, MERGE = "loaded", "already loaded", "merged"
+LOAD, SKIP, MERGE, KEEP = "loaded", "already loaded", "merged", "kept the target's own"
 
 
 @dataclass(frozen=True)
@@ -78,29 +84,45 @@ def import_delivery(
     if manifest.org_id != org_id:
         raise OffboardError(f"{delivery_dir} is a delivery of org {manifest.org_id}, not of {org_id}: nothing imported")
     tables = catalogued(manifest, catalog, str(delivery_dir / MANIFEST_FILE))
-    engines = open_engines(targets, dict.fromkeys(spec.database for spec, _ in tables), "target")
-    for _, entry in tables:
-        for chunk in entry.chunks:
-            check_file(delivery_dir, chunk)
-    for database, engine in engines.items():
-        require_tables(engine, [spec for spec, _ in tables if spec.database == database])
-    actions = [_action(engines[spec.database], manifest, spec, entry, target_org_id) for spec, entry in tables]
-    results = []
-    for (spec, entry), action in zip(tables, actions):
-        if action == SKIP:
-            results.append(TableImport(spec.qualified, SKIP, 0, 0))
-        else:
-            written = _load(engines[spec.database], delivery_dir, manifest, spec, entry, target_org_id, batch_rows, progress)
-            results.append(TableImport(spec.qualified, action, written, len(entry.deleted)))
-    return ImportResult(manifest.delivery, org_id, target_org_id, results)
+    with opened_engines(targets, dict.fromkeys(spec.database for spec, _ in tables), "target") as engines:
+        for _, entry in tables:
+            for chunk in entry.chunks:
+                check_file(delivery_dir, chunk)
+        for database, engine in engines.items():
+            require_tables(engine, [spec for spec, _ in tables if spec.database == database])
+        actions = [_action(engines[spec.database], manifest, spec, entry, target_org_id) for spec, entry in tables]
+        deletions = [_deleted_keys(spec, entry) if action == MERGE else [] for (spec, entry), action in zip(tables, actions)]
+        for (spec, _), keys in zip(tables, deletions):
+            if keys:
+                engine = engines[spec.database]
+                with database_errors(engine, f"reading {spec.qualified}"), engine.connect() as connection:
+                    _refuse_keys_of_others(connection, table_of(spec, engine), spec, target_org_id, keys,
+                                           f"{MANIFEST_FILE}: a deletion of {spec.qualified}")
+        written = [
+            _load(engines[spec.database], delivery_dir, manifest, spec, entry, target_org_id, batch_rows, progress)
+            if action in (LOAD, MERGE) else 0
+            for (spec, entry), action in zip(tables, actions)
+        ]
+        for (spec, entry), action, keys in reversed(list(zip(tables, actions, deletions))):
+            if action == MERGE:
+                _delete(engines[spec.database], spec, entry, target_org_id, keys)
+        results = [TableImport(spec.qualified, action, rows, len(keys))
+                   for (spec, _), action, rows, keys in zip(tables, actions, written, deletions)]
+        return ImportResult(manifest.delivery, org_id, target_org_id, results)
 
 
 def _action(engine: sa.Engine, manifest: Manifest, spec: TableSpec, entry: TableEntry, target_org_id: str) -> str:
     """What to do with one table, or a refusal when the target is not in the expected state."""
     with database_errors(engine, f"reading {spec.qualified}"), engine.connect() as connection:
         present = count_rows(connection, spec, target_org_id)
+        if spec.ensure:  # the target's row stays, be it the MSP's own or one an earlier run loaded
+            if not present:
+                return LOAD
+            same = present == entry.rows_total and table_state(connection, spec, target_org_id).checksum == entry.checksum
+            return SKIP if same else KEEP
         if manifest.delivery != INITIAL:
-            if present not in (entry.rows_before, entry.rows_total):
+            # Before, after, or between the rows and the deletions of an import that stopped.
+            if present not in (entry.rows_before, entry.rows_total, entry.rows_total + len(entry.deleted)):
                 raise OffboardError(
                     f"{spec.qualified} in {shown(engine)} holds {present} rows of org {target_org_id}, but "
                     f"{manifest.delivery} follows {manifest.previous} with {entry.rows_before}: import the deliveries in order"
@@ -126,57 +148,102 @@ def _load(
     batch_rows: int,
     progress: Progress | None,
 ) -> int:
+    """Insert (initial, ensure) or upsert (delta) the delivery's rows of one table; an insert
+    ends with the count check, a delta's after its deletions (`_delete`)."""
     target = table_of(spec, engine)
+    inserts = manifest.delivery == INITIAL or spec.ensure
+    types = list(spec.types.values())
     written = 0
     with _left_unchanged(spec), database_errors(engine, f"importing {spec.qualified}"), engine.begin() as connection:
-        if manifest.delivery == INITIAL:
+        if inserts:
             write = inserting(connection, target, spec.tenant, target_org_id)
         else:
             write = upserting(connection, target, spec.tenant, spec.key, target_org_id)
         fit = Fit(spec.columns.items(), spec.key)
         for chunk in entry.chunks:
             records = 0
-            for batch in read_batches(folder / chunk.file, spec.field_chars, chunk.empty_strings > 0, batch_rows):
-                strangers = spec.foreign_tenants(batch, manifest.org_id)
-                if strangers:
-                    raise OffboardError(f"{chunk.file} holds rows of tenant {', '.join(sorted(map(repr, strangers)))}")
-                misfit = fit.first_misfit(batch)
-                if misfit:
-                    raise OffboardError(f"{chunk.file}: record {records + misfit.row + 1}: {misfit.column} {misfit.problem}")
-                if manifest.delivery != INITIAL:  # an insert of another org's key fails on its own; an upsert would skip it
-                    _refuse_keys_of_others(connection, target, spec, target_org_id, _keys(spec, batch), f"{chunk.file}: a record")
-                write(batch)
-                records += len(batch)
-                written += len(batch)
-                if progress:
-                    progress(spec.qualified, written)
-        if entry.deleted:
-            _refuse_keys_of_others(connection, target, spec, target_org_id, [tuple(map(str, key)) for key in entry.deleted],
-                                   f"{MANIFEST_FILE}: a deletion")
-            executing(connection, delete_keys(target, spec.tenant, spec.key, target_org_id), spec.key)(entry.deleted)
-        after = count_rows(connection, spec, target_org_id)
-        if after != entry.rows_total:
-            raise OffboardError(
-                f"{spec.qualified} in {shown(engine)} would hold {after} rows of org {target_org_id}, the source had "
-                f"{entry.rows_total} (a key taken by another org?)"
-            )
+            decoder = Decoder(types, folder, chunk.lobs, chunk.file)
+            try:
+                for batch in read_batches(folder / chunk.file, spec.field_chars, chunk.empty_strings > 0, batch_rows):
+                    strangers = spec.foreign_tenants(batch, manifest.org_id)
+                    if strangers:
+                        raise OffboardError(f"{chunk.file} holds rows of tenant {', '.join(sorted(map(repr, strangers)))}")
+                    misfit = fit.first_misfit(batch)
+                    if misfit:
+                        raise OffboardError(f"{chunk.file}: record {records + misfit.row + 1}: {misfit.column} {misfit.problem}")
+                    records += len(batch)
+                    for rows in decoder.batches(batch):
+                        if not inserts:  # an insert of another org's key fails on its own; an upsert would skip it
+                            _refuse_keys_of_others(connection, target, spec, target_org_id, _keys(spec, rows), f"{chunk.file}: a record")
+                        write(rows)
+                        written += len(rows)
+                        if progress:
+                            progress(spec.qualified, written)
+                decoder.finish()
+            finally:
+                decoder.close()
+        if inserts:
+            _require_count(connection, engine, spec, entry, target_org_id)
     return written
 
 
-def _keys(spec: TableSpec, batch: list[list[str | None]]) -> list[tuple]:
+def _delete(engine: sa.Engine, spec: TableSpec, entry: TableEntry, target_org_id: str, keys: list[tuple]) -> None:
+    """A delta's deletions of one table, then its count check, in one transaction."""
+    target = table_of(spec, engine)
+    with _left_unchanged(spec), database_errors(engine, f"importing {spec.qualified}"), engine.begin() as connection:
+        if keys:  # none of another org's (refused before the first write)
+            executing(connection, delete_keys(target, spec.tenant, spec.key, target_org_id), spec.key)(keys)
+        _require_count(connection, engine, spec, entry, target_org_id)
+
+
+def _require_count(connection: sa.Connection, engine: sa.Engine, spec: TableSpec, entry: TableEntry, target_org_id: str) -> None:
+    after = count_rows(connection, spec, target_org_id)
+    if after != entry.rows_total:
+        raise OffboardError(
+            f"{spec.qualified} in {shown(engine)} would hold {after} rows of org {target_org_id}, the source had "
+            f"{entry.rows_total} (a key taken by another org?)"
+        )
+
+
+def _deleted_keys(spec: TableSpec, entry: TableEntry) -> list[tuple]:
+    """The manifest's deleted keys as the driver takes them (bytes for binary columns), or a refusal."""
+    types = [spec.types[k] for k in spec.key]
+    try:
+        return [tuple(_driver_value(t, value) for t, value in zip(types, key)) for key in entry.deleted]
+    except (TypeError, ValueError):
+        raise OffboardError(f"{MANIFEST_FILE}: {spec.qualified} deletes a key that its key columns cannot hold") from None
+
+
+def _driver_value(column_type, value: str | int) -> bytes | str | int:
+    if column_type.is_integer:
+        if not isinstance(value, int):
+            raise TypeError
+        return value
+    if not isinstance(value, str):
+        raise TypeError
+    return bytes.fromhex(value) if column_type.is_binary else value
+
+
+def _keys(spec: TableSpec, batch: list[list]) -> list[tuple]:
     return [tuple(row[i] for i in spec.key_positions) for row in batch]
+
+
+def _same(value: object) -> bytes | str:
+    """A key value as both the driver and a delivery give it: bytes, or text."""
+    return value if isinstance(value, bytes) else str(value)
 
 
 def _refuse_keys_of_others(connection: sa.Connection, target: sa.Table, spec: TableSpec, org_id: str, keys: list[tuple],
                            what: str) -> None:
     """Refuse a delta that names the key of another org's row: the tenant predicate of the upsert
     and the delete would leave that row alone, and the org's own change would be lost in silence."""
-    statement, wanted = select_keys_of_others(target, spec.tenant, spec.key, org_id), set(keys)
+    statement, wanted = select_keys_of_others(target, spec.tenant, spec.key, org_id), {tuple(map(_same, key)) for key in keys}
     firsts = sorted({key[0] for key in keys})
     for start in range(0, len(firsts), LOOKUP_BATCH):
         for row in connection.execute(statement, {"firsts": firsts[start:start + LOOKUP_BATCH]}):
-            if tuple(map(str, row)) in wanted:
-                raise OffboardError(f"{what} names the key {', '.join(map(str, row))}, which a row of another org holds in the target")
+            if tuple(map(_same, row)) in wanted:
+                shown_key = ", ".join(value.hex() if isinstance(value, bytes) else str(value) for value in row)
+                raise OffboardError(f"{what} names the key {shown_key}, which a row of another org holds in the target")
 
 
 @contextmanager

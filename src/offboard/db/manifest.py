@@ -20,7 +20,7 @@ from offboard.delivery import DELIVERY, INITIAL, delivery_number
 from offboard.errors import OffboardError
 from offboard.validation import describe, format_version
 
-FORMAT = 1
+FORMAT = 2
 MANIFEST_FILE = "manifest.json"
 
 
@@ -33,15 +33,18 @@ class TableEntry(TableShape):
     checksum: str  # of those rows_total rows (offboard.db.digest)
     chunks: list[FileInfo]
     index: FileInfo  # digest and key of every row: what the next delta compares against
-    deleted: list[list[str | int]] = []  # delta: keys of rows gone since the previous delivery
+    # delta: keys of rows gone since the previous delivery (offboard.db.export.typed_key: integers
+    # as numbers, bytes in hex, the rest as text)
+    deleted: list[list[str | int]] = []
 
     @field_validator("chunks", "index")
     @classmethod
     def _inside_the_folder(cls, value):
         for info in value if isinstance(value, list) else [value]:
-            path = PurePosixPath(info.file)
-            if path.is_absolute() or ".." in path.parts:
-                raise ValueError(f"file {info.file!r} lies outside the delivery folder")
+            for file in [info.file, *([info.lobs.file] if info.lobs else [])]:
+                path = PurePosixPath(file)
+                if path.is_absolute() or ".." in path.parts:
+                    raise ValueError(f"file {file!r} lies outside the delivery folder")
         return value
 
 

@@ -11,6 +11,7 @@ from offboard.db.catalog import TableShape
 from offboard.db.connect import compile_for, streaming_cursor, table_of
 from offboard.db.digest import Checksum, row_digests
 from offboard.db.statements import count_org_rows, select_org_rows
+from offboard.db.values import fetch_rows
 
 BATCH_ROWS = 5000
 
@@ -21,10 +22,11 @@ def org_batches(connection: sa.Connection, shape: TableShape, org_id: str, colum
     """The org's rows (all columns in table order, or `columns`) in key order, a batch at a time."""
     statement = select_org_rows(table_of(shape, connection.engine), shape.tenant, shape.key, columns)
     compiled = compile_for(statement, connection.engine)
+    rows = fetch_rows([shape.types[name] for name in columns or shape.column_names], BATCH_ROWS)  # fewer with LOBs
     cursor = streaming_cursor(connection)
     try:
         cursor.execute(compiled.sql, (org_id,))
-        while batch := cursor.fetchmany(BATCH_ROWS):
+        while batch := cursor.fetchmany(rows):
             yield batch
     finally:
         cursor.close()

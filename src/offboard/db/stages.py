@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from offboard.customer import database_urls
 from offboard.db.catalog import Catalog, load_catalog
-from offboard.db.connect import database_errors, open_engines
+from offboard.db.connect import database_errors, opened_engines
 from offboard.db.export import export_org
 from offboard.db.fixup import FixupReport, fixup_target, render_rules
 from offboard.db.load import import_delivery
@@ -101,13 +101,13 @@ def unknown_org(org_id: str) -> OffboardError:
 def org_rows(catalog: Catalog, sources: Mapping[str, str], org_id: str) -> int:
     """The org's rows at the source, over every table of the catalog."""
     tables = catalog.tables()
-    engines = open_engines(sources, dict.fromkeys(table.database for table in tables), "source")
-    rows = 0
-    for spec in tables:
-        engine = engines[spec.database]
-        with database_errors(engine, f"counting {spec.qualified}"), engine.connect() as connection:
-            rows += count_rows(connection, spec.shape(), org_id)
-    return rows
+    with opened_engines(sources, dict.fromkeys(table.database for table in tables), "source") as engines:
+        rows = 0
+        for spec in tables:
+            engine = engines[spec.database]
+            with database_errors(engine, f"counting {spec.qualified}"), engine.connect() as connection:
+                rows += count_rows(connection, spec.shape(), org_id)
+        return rows
 
 
 def bucket_delivery(committed: list[str], delivery: str) -> str:

@@ -32,11 +32,11 @@ def select_org_rows(table: sa.Table, tenant: str, key: list[str], columns: list[
     return sa.select(*selected).where(table.c[tenant] == sa.bindparam("org")).order_by(*(table.c[k] for k in key))
 
 
-def select_locators(table: sa.Table, locator: str, tenant: str, *, among_paths: bool) -> sa.Select:
-    """The locator and tenant of every row, of any tenant; `among_paths`: only of the rows pointing
-    at one of the files the expanding `paths` names."""
-    statement = sa.select(table.c[locator], table.c[tenant])
-    return statement.where(table.c[locator].in_(sa.bindparam("paths", expanding=True))) if among_paths else statement
+def select_locators(table: sa.Table, locators: list[str], tenant: str, *, among: bool) -> sa.Select:
+    """The locator columns and the tenant of every row, of any tenant; `among`: only of the rows
+    whose last locator column is one of the expanding `values`."""
+    statement = sa.select(*(table.c[name] for name in locators), table.c[tenant])
+    return statement.where(table.c[locators[-1]].in_(sa.bindparam("values", expanding=True))) if among else statement
 
 
 def select_keys_of_others(table: sa.Table, tenant: str, key: list[str], org_id: str) -> sa.Select:
@@ -102,8 +102,10 @@ def _compile_merge(merge: Merge, compiler, **kw) -> str:
     quote = compiler.preparer.quote
     columns = [c for c in merge.table.c if c.name != merge.tenant]
     names = ", ".join(quote(c.name) for c in columns)
-    # DB2 cannot type a bare parameter marker inside VALUES; the catalog's types say what it is.
-    values = ", ".join(compiler.process(sa.cast(sa.bindparam(c.name, type_=c.type), c.type), **kw) for c in columns)
+    # DB2 cannot type a bare parameter marker inside VALUES; the catalog's types say what it is
+    # (written out: the DB2 dialect drops a CAST to some types, such as a LOB's).
+    values = ", ".join(f"CAST({compiler.process(sa.bindparam(c.name, type_=c.type), **kw)} AS "
+                       f"{c.type.compile(dialect=compiler.dialect)})" for c in columns)
     tenant = quote(merge.tenant)
     org = compiler.process(tenant_literal(merge.org_id), **kw)
     on = " AND ".join(f"t.{quote(k)} = s.{quote(k)}" for k in merge.key)

@@ -4,7 +4,8 @@ Per table of the catalog, the org's row count and checksum in the target against
 manifest (the source's state when it was exported); the tables and their shapes are the
 catalog's, and a delivery that differs from it is refused (`manifest.catalogued`). After a
 fix-up the rows differ from the source by design: the counts still come from the manifest, the
-checksums from the fix-up's report.
+checksums from the fix-up's report. An `ensure` table passes when the target holds the org's
+row, its own or the delivery's (offboard.db.load keeps the target's).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from offboard.db.catalog import Catalog
-from offboard.db.connect import database_errors, open_engines, table_of
+from offboard.db.connect import database_errors, opened_engines, table_of
 from offboard.db.fixup import FixupReport
 from offboard.db.manifest import MANIFEST_FILE, catalogued, read_manifest
 from offboard.db.scan import Progress, table_state
@@ -31,9 +32,12 @@ class TableCheck:
     expected_checksum: str
     rows: int | None  # None: the target lacks the table
     checksum: str | None
+    ensured: bool = False  # the org's own row: present is enough
 
     @property
     def ok(self) -> bool:
+        if self.ensured:
+            return bool(self.rows)
         return (self.rows, self.checksum) == (self.expected_rows, self.expected_checksum)
 
 
@@ -72,17 +76,17 @@ def verify_target(
         what = "a dry run" if fixup_report.dry_run else f"for org {fixup_report.org_id}"
         raise OffboardError(f"the fix-up report is {what}; verify needs the report of the fix-up of org {target_org_id}")
     tables = catalogued(manifest, catalog, str(delivery_dir / MANIFEST_FILE))
-    engines = open_engines(targets, dict.fromkeys(spec.database for spec, _ in tables), "target")
-    checks = []
-    for spec, entry in tables:
-        fixed = fixup_report.table(spec.qualified) if fixup_report else None
-        expected = fixed.checksum if fixed else entry.checksum
-        engine = engines[spec.database]
-        with database_errors(engine, f"verifying {spec.qualified}"), engine.connect() as connection:
-            target = table_of(spec, engine)
-            if not sa.inspect(connection).has_table(target.name, schema=target.schema):
-                checks.append(TableCheck(spec.qualified, entry.rows_total, expected, None, None))
-                continue
-            state = table_state(connection, spec, target_org_id, progress)
-        checks.append(TableCheck(spec.qualified, entry.rows_total, expected, state.rows, state.checksum))
-    return VerifyResult(manifest.delivery, target_org_id, "fix-up report" if fixup_report else "manifest", checks)
+    with opened_engines(targets, dict.fromkeys(spec.database for spec, _ in tables), "target") as engines:
+        checks = []
+        for spec, entry in tables:
+            fixed = fixup_report.table(spec.qualified) if fixup_report else None
+            expected = fixed.checksum if fixed else entry.checksum
+            engine = engines[spec.database]
+            with database_errors(engine, f"verifying {spec.qualified}"), engine.connect() as connection:
+                target = table_of(spec, engine)
+                if not sa.inspect(connection).has_table(target.name, schema=target.schema):
+                    checks.append(TableCheck(spec.qualified, entry.rows_total, expected, None, None))
+                    continue
+                state = table_state(connection, spec, target_org_id, progress)
+            checks.append(TableCheck(spec.qualified, entry.rows_total, expected, state.rows, state.checksum, spec.ensure))
+        return VerifyResult(manifest.delivery, target_org_id, "fix-up report" if fixup_report else "manifest", checks)

@@ -32,13 +32,13 @@ def export(runtime: Runtime, *, org_id: str, bucket: str, delivery: str, source_
            source_stores: Mapping[str, str], checksum: bool = False, progress: Progress | None = None) -> dict[str, Any]:
     """Send the org's added and changed files (all of them for `initial`) and record deletions."""
     root, tables = runtime.project.root, catalog(runtime.project)
-    sources = database_urls(source_databases, root)
-    selection = org_content(tables, sources, org_id)
+    sources, roots = database_urls(source_databases, root), content_roots(source_stores, root)
+    selection = org_content(tables, sources, org_id, roots)
     first = next(selection, None)
     if first is None and delivery == INITIAL and not org_rows(tables, sources, org_id):
         raise unknown_org(org_id)  # a mistyped org id selects nothing: no empty delivery is sent
     selection = itertools.chain([first] if first else [], selection)
-    s3, roots = runtime.s3(bucket), content_roots(source_stores, root)
+    s3 = runtime.s3(bucket)
     if runtime.dry_run:
         plan = plan_export(s3, bucket, org_id, roots, selection, delivery, checksum)
         return {"dry_run": True, "delivery": plan.delivery, "already_committed": plan.committed is not None,
@@ -80,8 +80,9 @@ def verify(runtime: Runtime, *, org_id: str, target_org_id: str, bucket: str, ta
     org's rows in the target point at (the stores are shared); the report is kept as proof unless dry."""
     root = runtime.project.root
     manifests = committed_manifests(runtime.s3(bucket), bucket, org_id)
-    owned = list(org_content(catalog(runtime.project), database_urls(target_databases, root), target_org_id))
-    report = verify_files(content_roots(target_stores, root), manifests, owned=owned, checksum=checksum, progress=progress)
+    roots = content_roots(target_stores, root)
+    owned = list(org_content(catalog(runtime.project), database_urls(target_databases, root), target_org_id, roots))
+    report = verify_files(roots, manifests, owned=owned, checksum=checksum, progress=progress)
     if not runtime.dry_run:
         (runtime.state_dir / f"verify-files-{target}.json").write_text(json.dumps(report.to_json(), indent=2), encoding="utf-8")
     return report

@@ -6,6 +6,8 @@ with the customer's values spelled out (org id, bucket, deliveries, content stor
 URLs with `${VARIABLE}` for passwords, fix-up values). The same inputs give the same bytes.
 Each module's sha256 is journaled when it is first rendered or changes; `RenderedModules` runs
 a machine step only through its module, and only while the file still has that sha256.
+A workflow holding the catalog check (`catalog.check`, its first machine step) is rendered only
+when the check finds nothing blocking in the databases it can reach from here (offboard.db.check).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from offboard.templates import render
 MODULES_DIR = "modules"  # under runbooks/ the templates, under a stack's state the rendered modules
 MIN_SECRET_LENGTH = 4  # shorter environment values would be found everywhere
 FIXUP_ACTION = "db.fixup"  # the step that reads the user mapping
+CHECK_ACTION = "catalog.check"  # the step that checks the catalog against the live databases (offboard.db.check)
 
 Change = Literal["new", "changed", "inputs only", "unchanged", "edit replaced"]
 INPUT_LINE = re.compile(rb'^ +"[^"\n]+": "[0-9a-f]{64}",$', re.MULTILINE)  # a line of `rendered_from`
@@ -71,6 +74,8 @@ def render_modules(project: Project, stack: str, workflow: str, backend: str,
         body = render(project, f"{MODULES_DIR}/{step.action}.py.j2", {**context, "step": step, "module": project.shown(path)})
         secrets.refuse(body, f"the module of {step.id} (runbooks/{MODULES_DIR}/{step.action}.py.j2)")
         bodies.append((step, path, body.encode("utf-8")))
+    if any(step.action == CHECK_ACTION for step in steps):
+        check_catalog(project, customer)
     journal = Journal.of_stack(project, stack)
     with journal.lock():
         accepted = journal.renderings()
@@ -78,6 +83,15 @@ def render_modules(project: Project, stack: str, workflow: str, backend: str,
         for gone in {step for step, entry in accepted.items() if entry.workflow == workflow} - {step.id for step, _, _ in bodies}:
             module_path(project, stack, workflow, gone).unlink(missing_ok=True)  # its step left the workflow
     return rendered
+
+
+def check_catalog(project: Project, customer: Customer) -> None:
+    """Compare the catalog with the stack's live databases as the workflow's first step will: a
+    blocking finding refuses the rendering, nothing written; a side not configured or not
+    reachable from here is one warning line, and the step checks it when it runs."""
+    from offboard.db.check import check_before_render
+
+    check_before_render(project, customer)
 
 
 def check_user_mapping(project: Project, customer: Customer) -> None:
