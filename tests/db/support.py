@@ -145,6 +145,19 @@ def tenant_rows(sample: SampleLayout, target: str, catalog: Catalog) -> dict[str
     }
 
 
+def org_rows(sample: SampleLayout, side: str, catalog: Catalog, org_id: str) -> dict[str, list[tuple]]:
+    """Every row of one org per catalog table of a side, without the tenant column (which differs
+    between source and target by design), in key order: to compare byte for byte."""
+    found = {}
+    for spec in catalog.tables():
+        columns = ", ".join(f'"{column}"' for column in spec.columns if column != spec.tenant)
+        order = ", ".join(f'"{column}"' for column in spec.key)
+        rows = query(sample, side, spec.database, f'SELECT {columns} FROM "{spec.name}" WHERE "{spec.tenant}" = :org ORDER BY {order}',
+                     org=org_id)
+        found[spec.qualified] = [tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in rows]
+    return found
+
+
 def catalog_databases(server: str | None, folder: Path, catalog: Catalog, sides: tuple[str, ...] = ("source", "staging"),
                       constraints: Callable[[sa.Table], list] = lambda table: []) -> dict[str, str]:
     """A database per side holding the catalog's tables (SQLite files, or new PostgreSQL

@@ -96,6 +96,8 @@ def test_every_kind_of_locator_finds_the_org_s_files_and_the_target_tells_whose_
             connection.execute(sa.insert(tables["MEDIA"]).values(ID=media_id, ORG_ID=org))
             connection.execute(sa.insert(tables["CONTENTREF"]).values(ID=n, ORG_ID=org, CURI=f"a/{org}", FILENAME=f"file {n}.pdf"))
             connection.execute(sa.insert(tables["WEBSITE"]).values(ID=n, ORG_ID=org, HANDLE=f"blog{org}"))
+        for n, handle in enumerate([".", "./", "..", "/"], start=10):  # the store itself, or outside it: never a row's folder
+            connection.execute(sa.insert(tables["WEBSITE"]).values(ID=n, ORG_ID="1001", HANDLE=handle))
     engine.dispose()
     for org in ids:
         for store, path in [("files", content.binary_path(catalog.content_stores["files"].layout, ids[org])),

@@ -14,8 +14,8 @@ GOOD = ["abcd", "xy", "-32768", "2024-01-02 03:04:05.000006", "CHUNK.00001.lob.0
 
 
 def test_values_that_fit_pass_with_nulls_and_empty_strings():
-    rows = [GOOD, ["äö", None, "32767", "2024-01-02T03:04:05.123456789012", "X.lob.0.0/", "é", "0", "7", None, "00:00:00.5", None],
-            [None, "", None, "2024-01-02 03:04:05", None, "", "12.3", ".5", "0001-01-01", None, "Y.lob.9.0/"]]
+    rows = [GOOD, ["äö", None, "32767", "2024-01-02T03:04:05.123456789012", "X.lob.0.0/", "éé", "0", "7", None, "00:00:00.5", None],
+            [None, "", None, "2024-01-02 03:04:05", None, "\0\0\0\0", "12.3", ".5", "0001-01-01", None, "Y.lob.9.0/"]]
     assert Fit(COLUMNS).first_misfit(rows) is None
 
 
@@ -43,8 +43,12 @@ def test_values_that_fit_pass_with_nulls_and_empty_strings():
     ("AT", "2024-01-02 24:00:00", "holds '2024-01-02 24:00:00', not a TIMESTAMP"),
     ("AT", "2024-01-02 03:04:05\n2024-01-02 03:04:05", "holds '2024-01-02 03:04:05\\n2024-01-02 03:04:05', not a TIMESTAMP"),
     ("NAME", "a\udcff", "holds bytes that are not UTF-8"),
-    ("ID", "\udcff\udcfe\udcfd\udcfc\udcfb", "holds 5 bytes, more than its CHAR(4) FOR BIT DATA can"),
-    ("ID", "éé\0", "holds 5 bytes, more than its CHAR(4) FOR BIT DATA can"),
+    ("ID", "\udcff\udcfe\udcfd\udcfc\udcfb", "holds 5 bytes, its CHAR(4) FOR BIT DATA holds exactly 4"),
+    ("ID", "éé\0", "holds 5 bytes, its CHAR(4) FOR BIT DATA holds exactly 4"),
+    ("ID", "abc", "holds 3 bytes, its CHAR(4) FOR BIT DATA holds exactly 4"),  # DB2 would pad it: another key
+    ("COUNT", "0042", "holds '0042', not a SMALLINT"),  # the export writes 42: compared as text, it would pass for another
+    ("RATIO", "1e-400", "holds '1e-400', not a DOUBLE"),  # SQLite would store 0
+    ("AT", "2024-01-02 03:04:05." + "9" * 13, "holds '2024-01-02 03:04:05.9999999999999', not a TIMESTAMP"),
     ("PRICE", "1234.5", "holds '1234.5', not a DECIMAL(5,2)"),
     ("PRICE", "1.234", "holds '1.234', not a DECIMAL(5,2)"),
     ("PRICE", "1e2", "holds '1e2', not a DECIMAL(5,2)"),

@@ -10,6 +10,7 @@ from offboard.db.connect import open_engine, table_of
 from offboard.db.export import export_org
 from offboard.db.load import KEEP, LOAD, MERGE, SKIP, import_delivery
 from offboard.db.verify import verify_target
+from offboard.errors import OffboardError
 from tests.db.support import catalog_databases
 
 ORG, OTHER, TARGET = "1001", "1002", "7001"
@@ -122,3 +123,27 @@ def test_the_org_row_the_msp_made_is_kept_and_one_that_is_missing_arrives_under_
 
     assert result.tables[0].action == LOAD
     assert rows(databases["staging"], catalog, "ORG", TARGET) == [(TARGET, f"cloud-{ORG}")]
+
+
+def test_a_delta_deleting_a_row_others_still_point_at_is_refused_before_the_first_write(catalog, databases, tmp_path):
+    """A consistent export deletes the children with their parent; one rewritten with the bucket's key may not."""
+    import json
+
+    fill_source(databases["source"], catalog)
+    sources, targets = {"TESTDB": databases["source"]}, {"TESTDB": databases["staging"]}
+    import_delivery(catalog, export_org(catalog, sources, ORG, tmp_path / "out", "initial").folder, targets, org_id=ORG,
+                    target_org_id=TARGET)
+    write(databases["source"], catalog, "CHILD", lambda t: sa.update(t).where(t.c.ID == 10010).values(NAME="changed"))
+    delta = export_org(catalog, sources, ORG, tmp_path / "out", "delta")
+    parent = rows(databases["staging"], catalog, "PARENT", TARGET)[0][0]
+    manifest = json.loads((delta.folder / "manifest.json").read_text())
+    entry = next(table for table in manifest["tables"] if table["name"] == "PARENT")
+    entry.update(deleted=[[parent.hex()]], rows_total=entry["rows_total"] - 1)
+    (delta.folder / "manifest.json").write_text(json.dumps(manifest))
+    before = {name: rows(databases["staging"], catalog, name, TARGET) for name in ("ORG", "PARENT", "CHILD")}
+
+    with pytest.raises(OffboardError, match=r"^manifest.json: a deletion of T.PARENT leaves the row \d+ of T.CHILD pointing at it: "
+                                            "the delivery is inconsistent; ask for a new export of the delta$"):
+        import_delivery(catalog, delta.folder, targets, org_id=ORG, target_org_id=TARGET)
+
+    assert {name: rows(databases["staging"], catalog, name, TARGET) for name in ("ORG", "PARENT", "CHILD")} == before

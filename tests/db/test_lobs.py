@@ -57,3 +57,8 @@ def test_the_stated_length_is_read_from_a_specifier_only():
     assert specifier_length("T.1.lob.5.10485760/") == 10485760
     assert specifier_length("T.1.lob.05.1/") is None
     assert specifier_length("a photo") is None
+
+
+def test_locations_without_a_lob_file_in_the_manifest_are_refused(tmp_path):
+    with pytest.raises(OffboardError, match="^T.00001.del.gz: its records point into a LOB file the manifest does not record$"):
+        LobReader(tmp_path, None, "T.00001.del.gz").read("T.00001.lob.0.1/")

@@ -16,7 +16,7 @@ from offboard.sample import SampleLayout
 from offboard.sample.stack import write_stack
 from offboard.transfer.session import customer_s3
 from tests.conftest import engine_options, remove_stack, run_cli
-from tests.db.support import catalog_of, snapshot, tenant_rows
+from tests.db.support import catalog_of, execute, org_rows, snapshot, tenant_rows
 
 ENV = {"OFFBOARD_BACKEND": "local"}
 
@@ -45,8 +45,14 @@ def test_both_deliveries_end_to_end_through_the_cli(acme):
     others = [o.org_id for o in sample.orgs[1:] if o.org_id not in homes]
     assert others
     catalog = catalog_of(sample)
+    extensions = catalog.table("EMPINST.PROFILE_EXTENSIONS")
+    full = bytes(range(256)) * (extensions.types["PROF_VALUE_EXTENDED"].length // 256)  # a BLOB(10M) at its declared size
+    execute(sample, "source", "PEOPLEDB", 'UPDATE "PROFILE_EXTENSIONS" SET "PROF_VALUE_EXTENDED" = :full WHERE "TENANT_KEY" = :org '
+            'AND "PROF_KEY" = (SELECT MIN("PROF_KEY") FROM "PROFILE_EXTENSIONS" WHERE "TENANT_KEY" = :org)', full=full, org=org.org_id)
     assert "database delivery initial in the bucket" in cli(project, "db", "export", "acme", "--delivery", "initial")
     cli(project, "db", "import", "acme", "--target", "staging")
+    # One org of three, every type of the catalog, byte for byte (the tenant column is the MSP's org id by design).
+    assert org_rows(sample, "staging", catalog, org.target_org_id) == org_rows(sample, "source", catalog, org.org_id)
     cli(project, "db", "verify", "acme", "--target", "staging")
     first = cli(project, "db", "fixup", "acme", "--target", "staging")
     assert "0 rows changed" not in first

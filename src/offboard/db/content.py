@@ -75,7 +75,10 @@ class _Locator:
             return None
         if self._layout:
             return binary_path(self._layout, values[0])
-        return "/".join(value.rstrip(" ").strip("/") for value in values)
+        parts = [part for value in values for part in value.rstrip(" ").split("/") if part not in ("", ".")]
+        if not parts or ".." in parts:  # the store itself, or outside it: never a row's binary
+            return None
+        return "/".join(parts)
 
     def candidates(self, path: str) -> list:
         """The lookup column's values of the rows that may point at `path`."""

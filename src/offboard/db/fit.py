@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -26,13 +27,14 @@ from offboard.db.lobs import specifier_length
 from offboard.db.types import INTEGER_RANGE, ColumnType, parse_type
 from offboard.db.values import text_bytes
 
-_INTEGER = re.compile(r"(?:-?[0-9]{1,19}\n)*")
+_INTEGER = re.compile(r"(?:(?:0|-?[1-9][0-9]{0,18})\n)*")  # as the export writes them: no sign on 0, no leading zeros
 _DECIMAL = re.compile(r"(?:-?[0-9]{1,31}(?:\.[0-9]{1,31})?\n)*")
 _DOUBLE = re.compile(r"(?:-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]{1,3})?\n)*")
 _DATE = re.compile(r"(?:[0-9]{4}-[0-9]{2}-[0-9]{2}\n)*")
 _TIME = re.compile(r"(?:[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?\n)*")
 _NOT_NULL = partial(is_not, None)
 _DATE_AND_TIME = len("2024-01-02 03:04:05")
+_FRACTION_DIGITS = 12  # DB2's TIMESTAMP(12), the most precise
 _NOT_IN_TIMESTAMPS = str.maketrans("", "", "0123456789-:. T")  # deletes every character a timestamp may hold
 _TIMESTAMP_SEPARATORS = {4: {"-"}, 7: {"-"}, 10: {" ", "T"}, 13: {":"}, 16: {":"}}  # position in the text -> what may stand there
 
@@ -72,8 +74,12 @@ def _text_check(limit: int) -> Callable[[list[str]], bool]:
     return check
 
 
-def _binary_check(limit: int) -> Callable[[list[str]], bool]:
+def _binary_check(limit: int, fixed: bool) -> Callable[[list[str]], bool]:
+    """At most `limit` bytes; exactly that many for a fixed CHAR(n) FOR BIT DATA (DB2 pads a
+    shorter one, which would then match another key than the one delivered)."""
     def check(values: list[str]) -> bool:
+        if fixed:
+            return set(map(len, map(text_bytes, values))) <= {limit}
         longest = max(map(len, values), default=0)
         return longest <= limit // 4 or max(map(len, map(text_bytes, values))) <= limit  # a character is 1 to 4 bytes
     return check
@@ -109,7 +115,16 @@ def _decimal_check(precision: int, scale: int) -> Callable[[list[str]], bool]:
 
 
 def _double_check(values: list[str]) -> bool:
-    return _matching(_DOUBLE)(values) and all(map(math.isfinite, map(float, values)))
+    """A finite DOUBLE that neither overflows nor underflows (DB2 and PostgreSQL refuse both;
+    SQLite would store 1e-400 as 0)."""
+    return _matching(_DOUBLE)(values) and all(map(_representable, values))
+
+
+def _representable(value: str) -> bool:
+    number = float(value)
+    if number == 0:
+        return not value.lstrip("-").split("e")[0].split("E")[0].strip("0.")  # a zero, not an underflow
+    return math.isfinite(number) and abs(number) >= sys.float_info.min
 
 
 def _iso_check(pattern: re.Pattern, parse: Callable[[str], object]) -> Callable[[list[str]], bool]:
@@ -128,7 +143,9 @@ def _timestamp_check(values: list[str]) -> bool:
     without a time zone. fromisoformat alone would take week dates, a decimal comma, and more."""
     if not values:
         return True
-    if min(map(len, values)) < _DATE_AND_TIME or "".join(values).translate(_NOT_IN_TIMESTAMPS):
+    if min(map(len, values)) < _DATE_AND_TIME or max(map(len, values)) > _FRACTION_DIGITS + _DATE_AND_TIME + 1:
+        return False
+    if "".join(values).translate(_NOT_IN_TIMESTAMPS):
         return False
     if any(set(map(itemgetter(at), values)) - allowed for at, allowed in _TIMESTAMP_SEPARATORS.items()):
         return False
@@ -146,7 +163,7 @@ def _check(column_type: ColumnType, lobs_inline: bool) -> Callable[[list[str]], 
     if kind in ("CHAR", "VARCHAR", "CLOB"):
         return _text_check(column_type.length)
     if kind in ("BINARY", "VARBINARY"):
-        return _binary_check(column_type.length)
+        return _binary_check(column_type.length, fixed=kind == "BINARY")
     if column_type.is_integer:
         return _integer_check(kind)
     if kind == "DECIMAL":
@@ -172,6 +189,8 @@ def _problem(column_type: ColumnType, value: str, lobs_inline: bool) -> str:
         return "holds a NUL character, which PostgreSQL cannot store in text"
     if column_type.is_text and not value.isascii() and any("\udc80" <= c <= "\udcff" for c in value):
         return "holds bytes that are not UTF-8"
+    if column_type.kind == "BINARY":
+        return f"holds {len(text_bytes(value))} bytes, its {column_type.text} holds exactly {column_type.length}"
     return f"holds {len(text_bytes(value))} bytes, more than its {column_type.text} can"
 
 

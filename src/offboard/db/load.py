@@ -44,7 +44,7 @@ from offboard.db.fit import Fit
 from offboard.db.manifest import MANIFEST_FILE, Manifest, TableEntry, catalogued, read_manifest
 from offboard.delivery import INITIAL
 from offboard.db.scan import Progress, count_rows, table_state
-from offboard.db.statements import LOOKUP_BATCH, delete_keys, select_keys_of_others, tenant_literal
+from offboard.db.statements import LOOKUP_BATCH, delete_keys, select_keys_of_others, select_referencing, tenant_literal
 from offboard.db.values import Decoder
 from offboard.errors import OffboardError
 
@@ -98,6 +98,7 @@ def import_delivery(
                 with database_errors(engine, f"reading {spec.qualified}"), engine.connect() as connection:
                     _refuse_keys_of_others(connection, table_of(spec, engine), spec, target_org_id, keys,
                                            f"{MANIFEST_FILE}: a deletion of {spec.qualified}")
+        _refuse_orphans(engines, tables, deletions, target_org_id)
         written = [
             _load(engines[spec.database], delivery_dir, manifest, spec, entry, target_org_id, batch_rows, progress)
             if action in (LOAD, MERGE) else 0
@@ -134,7 +135,8 @@ def _action(engine: sa.Engine, manifest: Manifest, spec: TableSpec, entry: Table
             return SKIP
     raise OffboardError(
         f"{spec.qualified} in {shown(engine)} already holds {present} rows of org {target_org_id} that are not this "
-        f"initial delivery; an initial import needs the org's rows absent (import a delta instead, or clear the org)"
+        f"initial delivery; an initial import needs the org's rows absent (import a delta instead, or remove the org's rows "
+        f"from the target first)"
     )
 
 
@@ -224,6 +226,30 @@ def _driver_value(column_type, value: str | int) -> bytes | str | int:
     return bytes.fromhex(value) if column_type.is_binary else value
 
 
+def _refuse_orphans(engines: Mapping[str, sa.Engine], tables: list[tuple[TableSpec, TableEntry]], deletions: list[list[tuple]],
+                    org_id: str) -> None:
+    """Refuse, before the first write, a delta that deletes a row the org's rows in the target
+    still point at (through the catalog's `parents`) without deleting them too: the product's
+    foreign keys would refuse it halfway on DB2 and PostgreSQL, SQLite would keep rows pointing
+    at nothing. A consistent export never does; a delivery rewritten with the bucket's key may."""
+    deleted = {spec.qualified: keys for (spec, _), keys in zip(tables, deletions) if keys}
+    for child, _ in tables:
+        going = {tuple(map(_same, key)) for key in deleted.get(child.qualified, [])}
+        for column, parent in child.parents.items():
+            values = sorted({key[0] for key in deleted.get(parent, [])})
+            if not values:
+                continue
+            engine = engines[child.database]
+            statement = select_referencing(table_of(child, engine), child.tenant, child.key, column, org_id)
+            with database_errors(engine, f"reading {child.qualified}"), engine.connect() as connection:
+                for start in range(0, len(values), LOOKUP_BATCH):
+                    for row in connection.execute(statement, {"parents": values[start:start + LOOKUP_BATCH]}):
+                        if tuple(map(_same, row)) not in going:
+                            raise OffboardError(
+                                f"{MANIFEST_FILE}: a deletion of {parent} leaves the row {_shown_key(row)} of {child.qualified} "
+                                f"pointing at it: the delivery is inconsistent; ask for a new export of the delta")
+
+
 def _keys(spec: TableSpec, batch: list[list]) -> list[tuple]:
     return [tuple(row[i] for i in spec.key_positions) for row in batch]
 
@@ -242,8 +268,11 @@ def _refuse_keys_of_others(connection: sa.Connection, target: sa.Table, spec: Ta
     for start in range(0, len(firsts), LOOKUP_BATCH):
         for row in connection.execute(statement, {"firsts": firsts[start:start + LOOKUP_BATCH]}):
             if tuple(map(_same, row)) in wanted:
-                shown_key = ", ".join(value.hex() if isinstance(value, bytes) else str(value) for value in row)
-                raise OffboardError(f"{what} names the key {shown_key}, which a row of another org holds in the target")
+                raise OffboardError(f"{what} names the key {_shown_key(row)}, which a row of another org holds in the target")
+
+
+def _shown_key(row: tuple) -> str:
+    return ", ".join(value.hex() if isinstance(value, bytes) else str(value) for value in row)
 
 
 @contextmanager

@@ -93,6 +93,8 @@ class LobReader:
         match = _SPECIFIER.match(text)
         if match is None:
             raise OffboardError(f"{self._chunk}: {text[:60]!r} is not a LOB location specifier")
+        if self._name is None:
+            raise OffboardError(f"{self._chunk}: its records point into a LOB file the manifest does not record")
         if match["file"] != self._name:
             raise OffboardError(f"{self._chunk}: a LOB location names {match['file'][:60]!r}, not the chunk's LOB file")
         offset, length = int(match["offset"]), int(match["length"])

@@ -46,6 +46,12 @@ def select_keys_of_others(table: sa.Table, tenant: str, key: list[str], org_id: 
         table.c[tenant] != tenant_literal(org_id), table.c[key[0]].in_(sa.bindparam("firsts", expanding=True)))
 
 
+def select_referencing(table: sa.Table, tenant: str, key: list[str], column: str, org_id: str) -> sa.Select:
+    """The keys of the org's rows whose `column` holds one of the expanding `parents`."""
+    return sa.select(*(table.c[k] for k in key)).where(
+        table.c[tenant] == tenant_literal(org_id), table.c[column].in_(sa.bindparam("parents", expanding=True)))
+
+
 def count_org_rows(table: sa.Table, tenant: str) -> sa.Select:
     return sa.select(sa.func.count()).select_from(table).where(table.c[tenant] == sa.bindparam("org"))
 

@@ -25,7 +25,7 @@ def test_a_finding_is_one_line_naming_side_database_table_and_column(project, sa
     assert empty.message == "VARCHAR(40), not moved by the catalog; NULL in every row of the org"
     [widened] = found(result, "note", "staging", "type", spec.qualified, column)
     assert widened.line() == (f"note staging: {spec.database} {spec.qualified}.{column}: is VARCHAR({length * 2}), the catalog "
-                              f"says VARCHAR({length}) (VARCHAR({length})): wider than the catalog: every value fits")
+                              f"says VARCHAR({length}): wider than the catalog: every value fits")
     assert result.ok
 
 

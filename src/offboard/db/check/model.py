@@ -78,7 +78,7 @@ class CheckResult:
         missing = sum(count.missing_count for count in self.content)
         files = f"; {binaries - missing} of the org's {binaries} binaries found" if self.content else ""
         return (f"catalog check ({checked} checked, {self.tables} tables{files}): "
-                f"{len(self.blocks)} blocking, {len(self.notes)} notes")
+                f"{len(self.blocks)} blocking, {len(self.notes)} note{'' if len(self.notes) == 1 else 's'}")
 
     def figures(self) -> dict[str, Any]:
         """What the runbook journals for the step."""

@@ -137,6 +137,6 @@ def check_before_render(project: Project, customer: Customer) -> CheckResult:
             warnings.warn(CatalogNote(f"catalog check: {note.line()}"), stacklevel=2)
     others = [note for note in result.notes if note.kind != "not-checked"]
     if others:
-        warnings.warn(CatalogNote(f"catalog check: {len(others)} notes, nothing blocks: "
+        warnings.warn(CatalogNote(f"catalog check: {len(others)} note{'' if len(others) == 1 else 's'}, nothing blocks: "
                                   f"`offboard catalog check {customer.stack}` lists them"), stacklevel=2)
     return result

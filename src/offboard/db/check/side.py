@@ -114,7 +114,8 @@ def _compare_table(side: Side, name: str, spec: TableSpec, live: LiveTable, conn
         verdict = type_verdict(expected, found.type_text, widening_blocks=side.is_source)
         if verdict:
             severity, why = verdict
-            side.add(severity, "type", f"is {found.type_text}, the catalog says {expected} ({spec.columns[column]}): {why}",
+            said = expected if expected == spec.columns[column] else f"{expected} ({spec.columns[column]})"  # the engine's words, and DB2's
+            side.add(severity, "type", f"is {found.type_text}, the catalog says {said}: {why}",
                      name, spec.qualified, column)
     left_out = [column for upper, column in live.columns.items() if upper not in spec.columns]
     if left_out:
