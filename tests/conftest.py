@@ -18,7 +18,7 @@ from offboard.infra.embedded import EmbeddedBackend
 from offboard.infra.outputs import StackOutputs
 from offboard.project import Project
 from offboard.sample.cluster import remove_cluster, start_cluster
-from offboard.sample.source import ENGINES
+from offboard.sample.layout import ENGINES
 from offboard.teardown import empty_bucket
 
 REPO = Path(__file__).resolve().parents[1]

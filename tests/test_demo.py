@@ -12,7 +12,7 @@ from offboard.customer import database_urls, load_customer
 from offboard.demo import STACK, foreign_data
 from offboard.project import Project
 from offboard.sample.cluster import Cluster
-from offboard.sample.source import CLUSTER_FOLDER
+from offboard.sample.layout import CLUSTER_FOLDER
 from tests.conftest import make_project, run_cli
 
 

@@ -34,7 +34,7 @@ from offboard.runbook import view as runbook_view
 from offboard.runtime import Runtime
 from offboard.sample import create_sample, mutate_org
 from offboard.sample.cluster import Cluster, start_cluster, stop_cluster
-from offboard.sample.source import CLUSTER_FOLDER
+from offboard.sample.layout import CLUSTER_FOLDER
 from offboard.sample.stack import write_stack
 from offboard.teardown import teardown_command
 from offboard.verify import require_equal, verify_target

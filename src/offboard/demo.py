@@ -32,7 +32,8 @@ from offboard.runbook import commands
 from offboard.runbook.journal import Entry, Journal
 from offboard.sample import create_sample, mutate_org
 from offboard.sample.cluster import stop_cluster
-from offboard.sample.source import CLUSTER_FOLDER, check_engine
+from offboard.sample.layout import CLUSTER_FOLDER
+from offboard.sample.source import check_engine
 from offboard.sample.stack import write_stack
 
 STACK = "demo"

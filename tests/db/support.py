@@ -26,7 +26,8 @@ from offboard.db.load import ImportResult, import_delivery
 from offboard.db.manifest import MANIFEST_FILE
 from offboard.db.connect import open_engine, table_of
 from offboard.sample import OrgSample, SampleLayout
-from offboard.sample.source import SIDES, create_server_databases
+from offboard.sample.layout import SIDES
+from offboard.sample.schema import create_server_databases
 
 MSP_HOST = "connections.msp.example.com"
 

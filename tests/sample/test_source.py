@@ -17,7 +17,7 @@ from offboard.db.catalog import Catalog, TableSpec, load_catalog
 from offboard.db.content import binary_path
 from offboard.errors import OffboardError
 from offboard.sample import SampleLayout, create_sample, mutate_org
-from offboard.sample import source
+from offboard.sample import mutate, schema, tables
 from tests.db.support import connected, copy_sample, query, snapshot
 
 CATALOG = Path(__file__).with_name("catalog.yaml")
@@ -230,8 +230,8 @@ def test_a_load_in_load_order_holds_after_a_mutation_and_the_wrong_order_fails(m
     layout = copy_sample(made.root, tmp_path / "copy")
     org = layout.orgs[1]
     mutate_org(layout.root, org.org_id, seed=3)
-    with source._connected(layout, catalog, "source") as connections:
-        rows = {spec.qualified: source._org_rows(connections[spec.database], spec, org.org_id) for spec in catalog.tables()}
+    with tables.side_connections(layout, catalog, "source") as connections:
+        rows = {spec.qualified: mutate._org_rows(connections[spec.database], spec, org.org_id) for spec in catalog.tables()}
     load(layout, catalog, "staging", catalog.tables(), rows)  # every reference holds
     media = [catalog.table("FILES.MEDIA")]
     with pytest.raises(Exception, match="foreign key"):
@@ -239,9 +239,9 @@ def test_a_load_in_load_order_holds_after_a_mutation_and_the_wrong_order_fails(m
 
 
 def load(layout: SampleLayout, catalog: Catalog, side: str, specs: Iterable[TableSpec], rows: dict[str, list]) -> None:
-    with source._connected(layout, catalog, side) as connections:
+    with tables.side_connections(layout, catalog, side) as connections:
         for spec in specs:
-            source._insert(connections[spec.database], spec, rows[spec.qualified])
+            tables.insert_rows(connections[spec.database], spec, rows[spec.qualified])
 
 
 class _Rollback(Exception):
@@ -331,7 +331,7 @@ def test_the_repository_catalog_builds_and_mutates(tmp_path, server):
             rows = org_rows(layout, spec, org.org_id)
             assert {row[spec.references.users[0]]: row[spec.references.orgs[0]] for row in rows} == homes, spec.qualified
     if server:  # the targets' foreign keys: every parent, and HOMEPAGE's organization
-        expected = sum(len(source.foreign_key_statements(database, sa.create_engine("postgresql+psycopg://").dialect))
+        expected = sum(len(schema.foreign_key_statements(database, sa.create_engine("postgresql+psycopg://").dialect))
                        for database in catalog.databases.values())
         sql = "SELECT COUNT(*) FROM pg_constraint WHERE contype = 'f'"
         assert [count(layout, side, "HOMEPAGE", sql) for side in ("source", "staging", "production")] == [0, expected, expected]

@@ -8,7 +8,7 @@ import yaml
 
 from offboard.errors import OffboardError
 from offboard.project import Project
-from offboard.sample.source import TARGETS, SampleLayout
+from offboard.sample.layout import TARGETS, SampleLayout
 
 MSP_HOST = "connections.msp.example.com"
 

@@ -13,7 +13,7 @@ from offboard.db.catalog import Catalog, TableSpec, load_catalog
 from offboard.db.check import check_customer
 from offboard.db.types import parse_type
 from offboard.errors import NotProvisioned
-from offboard.sample.source import SIDES
+from offboard.sample.layout import SIDES
 from tests.db.support import execute
 
 STACK = "acme"

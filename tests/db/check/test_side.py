@@ -7,7 +7,7 @@ from ibm_db_sa.base import DB2Dialect
 
 from offboard.db.check.live import LiveColumn, LiveTable
 from offboard.db.check.side import filled_statement, release_statement
-from offboard.sample.source import SIDES
+from offboard.sample.layout import SIDES
 from tests.db.check.support import catalog_of, check, found, quoted, recreate, release_table, set_release, varchar_column
 from tests.db.support import execute
 
