@@ -274,7 +274,7 @@ class Catalog(_Strict):
             both = set(database.excluded) & {table.qualified for table in database.tables.values()}
             if both:
                 raise ValueError(f"{sorted(both)[0]} is both moved and excluded")
-        self.load_order()  # refuses a cycle
+        self._ordered  # noqa: B018  (computed now: a cycle is refused with the rest)
         return self
 
     def tables(self) -> list[TableSpec]:
@@ -283,14 +283,12 @@ class Catalog(_Strict):
 
     @cached_property
     def _ordered(self) -> list[TableSpec]:
-        return self.load_order()
-
-    def load_order(self) -> list[TableSpec]:
         """The tables in catalog order, except that a table comes after every table its
         `parents` name and after the ensure tables of its database: the order in which foreign
         keys let them load."""
         tables = {table.qualified: table for database in self.databases.values() for table in database.tables.values()}
-        position = {name: i for i, name in enumerate(tables)}
+        names = list(tables)
+        position = {name: i for i, name in enumerate(names)}
         ensured = {table.database: set() for table in tables.values()}
         for table in tables.values():
             if table.ensure:
@@ -302,7 +300,7 @@ class Catalog(_Strict):
         heapq.heapify(ready)
         ordered: list[TableSpec] = []
         while ready:
-            table = tables[list(tables)[heapq.heappop(ready)]]
+            table = tables[names[heapq.heappop(ready)]]
             ordered.append(table)
             for name, parents in waiting.items():
                 if table.qualified in parents:

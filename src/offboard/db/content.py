@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from offboard.db.catalog import Catalog, Layout, TableSpec
 from offboard.db.connect import database_errors, opened_engines, table_of
-from offboard.db.scan import org_batches
+from offboard.db.scan import looked_up, org_batches
 from offboard.db.statements import LOOKUP_BATCH, select_locators
 from offboard.errors import OffboardError
 
@@ -115,8 +115,8 @@ def _files_under(roots: Mapping[str, Path], store: str, folder: str) -> Iterator
     """Every regular file under `folder` of the store, relative to the folder, in name order."""
     if store not in roots:
         raise OffboardError(f"no root is configured for store {store!r}, whose folders the org's rows name")
-    top = Path(roots[store]) / folder
-    if ".." in Path(folder).parts or Path(folder).is_absolute() or not top.is_dir() or top.is_symlink():
+    top = Path(roots[store]) / folder  # `folder` is relative and without `..` (_Locator.path)
+    if not top.is_dir() or top.is_symlink():
         return
     for base, folders, files in os.walk(top):
         folders.sort()
@@ -153,9 +153,7 @@ def _rows_looked_up(connection: sa.Connection, table: sa.Table, spec: TableSpec,
     looked up a batch at a time, or, for more than that makes cheap, picked from one pass over the
     table (nothing says the column has an index; the MSP's table holds every org's rows)."""
     if len(values) <= SCAN_FROM:
-        statement = select_locators(table, locator.columns, spec.tenant, among=True)
-        for start in range(0, len(values), LOOKUP_BATCH):
-            yield from connection.execute(statement, {"values": values[start:start + LOOKUP_BATCH]})
+        yield from looked_up(connection, select_locators(table, locator.columns, spec.tenant, among=True), "values", values)
         return
     wanted = set(values)
     rows = connection.execution_options(yield_per=SCAN_ROWS).execute(select_locators(table, locator.columns, spec.tenant, among=False))

@@ -43,8 +43,8 @@ from offboard.db.delfile import check_file, read_batches
 from offboard.db.fit import Fit
 from offboard.db.manifest import MANIFEST_FILE, Manifest, TableEntry, catalogued, read_manifest
 from offboard.delivery import INITIAL
-from offboard.db.scan import Progress, count_rows, table_state
-from offboard.db.statements import LOOKUP_BATCH, delete_keys, select_keys_of_others, select_referencing, tenant_literal
+from offboard.db.scan import Progress, count_rows, looked_up, table_state
+from offboard.db.statements import delete_keys, select_keys_of_others, select_referencing, tenant_literal
 from offboard.db.values import Decoder
 from offboard.errors import OffboardError
 
@@ -242,12 +242,11 @@ def _refuse_orphans(engines: Mapping[str, sa.Engine], tables: list[tuple[TableSp
             engine = engines[child.database]
             statement = select_referencing(table_of(child, engine), child.tenant, child.key, column, org_id)
             with database_errors(engine, f"reading {child.qualified}"), engine.connect() as connection:
-                for start in range(0, len(values), LOOKUP_BATCH):
-                    for row in connection.execute(statement, {"parents": values[start:start + LOOKUP_BATCH]}):
-                        if tuple(map(_same, row)) not in going:
-                            raise OffboardError(
-                                f"{MANIFEST_FILE}: a deletion of {parent} leaves the row {_shown_key(row)} of {child.qualified} "
-                                f"pointing at it: the delivery is inconsistent; ask for a new export of the delta")
+                for row in looked_up(connection, statement, "parents", values):
+                    if tuple(map(_same, row)) not in going:
+                        raise OffboardError(
+                            f"{MANIFEST_FILE}: a deletion of {parent} leaves the row {_shown_key(row)} of {child.qualified} "
+                            f"pointing at it: the delivery is inconsistent; ask for a new export of the delta")
 
 
 def _keys(spec: TableSpec, batch: list[list]) -> list[tuple]:
@@ -264,11 +263,9 @@ def _refuse_keys_of_others(connection: sa.Connection, target: sa.Table, spec: Ta
     """Refuse a delta that names the key of another org's row: the tenant predicate of the upsert
     and the delete would leave that row alone, and the org's own change would be lost in silence."""
     statement, wanted = select_keys_of_others(target, spec.tenant, spec.key, org_id), {tuple(map(_same, key)) for key in keys}
-    firsts = sorted({key[0] for key in keys})
-    for start in range(0, len(firsts), LOOKUP_BATCH):
-        for row in connection.execute(statement, {"firsts": firsts[start:start + LOOKUP_BATCH]}):
-            if tuple(map(_same, row)) in wanted:
-                raise OffboardError(f"{what} names the key {_shown_key(row)}, which a row of another org holds in the target")
+    for row in looked_up(connection, statement, "firsts", sorted({key[0] for key in keys})):
+        if tuple(map(_same, row)) in wanted:
+            raise OffboardError(f"{what} names the key {_shown_key(row)}, which a row of another org holds in the target")
 
 
 def _shown_key(row: tuple) -> str:

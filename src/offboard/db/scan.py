@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from offboard.db.catalog import TableShape
 from offboard.db.connect import compile_for, streaming_cursor, table_of
 from offboard.db.digest import Checksum, row_digests
-from offboard.db.statements import count_org_rows, select_org_rows
+from offboard.db.statements import LOOKUP_BATCH, count_org_rows, select_org_rows
 from offboard.db.values import fetch_rows
 
 BATCH_ROWS = 5000
@@ -30,6 +30,13 @@ def org_batches(connection: sa.Connection, shape: TableShape, org_id: str, colum
             yield batch
     finally:
         cursor.close()
+
+
+def looked_up(connection: sa.Connection, statement: sa.Select, name: str, values: Sequence) -> Iterator[sa.Row]:
+    """The rows of `statement` with its expanding parameter `name` taking `values`, a batch of
+    LOOKUP_BATCH at a time (every engine limits the parameters of a query)."""
+    for start in range(0, len(values), LOOKUP_BATCH):
+        yield from connection.execute(statement, {name: values[start:start + LOOKUP_BATCH]})
 
 
 def count_rows(connection: sa.Connection, shape: TableShape, org_id: str) -> int:
