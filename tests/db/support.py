@@ -21,7 +21,9 @@ import sqlalchemy as sa
 from offboard.db.catalog import Catalog, load_catalog
 from offboard.db.delfile import DelWriter
 from offboard.db.export import Delivery, export_org
-from offboard.db.fixup import FixupReport, fixup_target, parse_rules
+from offboard.fixup.report import FixupReport
+from offboard.fixup.rows import fixup_target
+from offboard.fixup.rules import parse_rules
 from offboard.db.load import ImportResult, import_delivery
 from offboard.db.manifest import MANIFEST_FILE
 from offboard.db.connect import open_engine, table_of

@@ -21,7 +21,9 @@ from offboard.customer import database_urls
 from offboard.db.catalog import Catalog, load_catalog
 from offboard.db.connect import database_errors, opened_engines
 from offboard.db.export import export_org
-from offboard.db.fixup import FixupReport, fixup_target, render_rules
+from offboard.fixup.report import FixupReport
+from offboard.fixup.rows import fixup_target
+from offboard.fixup.rules import render_rules
 from offboard.db.load import import_delivery
 from offboard.db.manifest import MANIFEST_FILE, Manifest, catalogued
 from offboard.db.scan import Progress, count_rows

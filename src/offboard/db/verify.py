@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from offboard.db.catalog import Catalog
 from offboard.db.connect import database_errors, opened_engines, table_of
-from offboard.db.fixup import FixupReport
+from offboard.fixup.report import FixupReport
 from offboard.db.manifest import MANIFEST_FILE, catalogued, read_manifest
 from offboard.db.scan import Progress, table_state
 from offboard.db.statements import tenant_literal

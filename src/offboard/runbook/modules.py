@@ -96,7 +96,7 @@ def check_catalog(project: Project, customer: Customer) -> None:
 
 def check_user_mapping(project: Project, customer: Customer) -> None:
     """Read the fix-up's user mapping as `db fixup` will: a bad one is refused before the first step runs."""
-    from offboard.db.fixup import read_user_mapping
+    from offboard.fixup.mapping import read_user_mapping
 
     read_user_mapping(project.root / customer.fixup_settings().user_mapping)
 
@@ -104,7 +104,7 @@ def check_user_mapping(project: Project, customer: Customer) -> None:
 def inputs(project: Project, stack: str) -> list[Path]:
     """What a module's values come from, and what its stage reads besides: a change to any of
     them after rendering and the module is refused until rendered and reviewed again."""
-    from offboard.db.fixup import RULES_TEMPLATE  # the databases' code loads only when modules are rendered
+    from offboard.fixup.rules import RULES_TEMPLATE  # the databases' code loads only when modules are rendered
     from offboard.db.stages import CATALOG
 
     return [project.stack_file(stack), project.runbooks_dir / CATALOG, project.runbooks_dir / RULES_TEMPLATE]

@@ -8,12 +8,14 @@ from collections import Counter
 import pytest
 
 from offboard.db.export import export_org
-from offboard.db.fixup import Rewriter, parse_rules, read_user_mapping, render_rules
+from offboard.fixup.mapping import read_user_mapping
+from offboard.fixup.rewrite import Rewriter
+from offboard.fixup.rules import parse_rules, render_rules
 from offboard.errors import OffboardError
 from offboard.sample.stack import write_stack
 from tests.conftest import run_cli
 
-from .support import MSP_HOST, catalog_of, execute, fixup, load, query, rules_text, snapshot
+from tests.db.support import MSP_HOST, catalog_of, execute, fixup, load, query, rules_text, snapshot
 
 
 def imported(sample, *orgs):
