@@ -22,6 +22,7 @@ from offboard.errors import OffboardError, one_line_on_error
 from offboard.files import stages as files_stages
 from offboard.files.progress import terminal_progress
 from offboard.files.verify import report_table
+from offboard.fixup import stage as fixup_stage
 from offboard.infra import endpoint as local_endpoint
 from offboard.infra import stacks
 from offboard.infra.policies import bucket_name
@@ -307,7 +308,7 @@ def db_fixup(stack: Stack, target: Target,
     runtime, customer, _ = stage_of(stack, None, dry_run)  # the fix-up never reaches the bucket
     settings = customer.fixup_settings()
     with terminal_rows(f"fix-up of {target}", out) as progress:
-        report = db_stages.fixup(runtime, org_id=customer.org_id, target_org_id=customer.target_org(), target=target,
+        report = fixup_stage.fixup(runtime, org_id=customer.org_id, target_org_id=customer.target_org(), target=target,
                                  target_databases=customer.side(target).databases, cloud_hosts=settings.cloud_hosts,
                                  msp_host=settings.msp_host, user_mapping=str(settings.user_mapping), progress=progress)
     table = Table("table", "column", "rows", "hosts", "users", "orgs", title=f"fix-up of {target}{' (dry run)' if dry_run else ''}")
@@ -315,9 +316,9 @@ def db_fixup(stack: Stack, target: Target,
         for column in fixed.columns:
             table.add_row(fixed.table, column.column, str(column.rows), str(column.hosts), str(column.users), str(column.orgs))
     out.print(table)
-    for user, places in report.unmapped_users.items():
-        out.print(f"[yellow]unmapped user[/yellow] {user} in {', '.join(places)}")
-    out.print(f"{report.changed_rows} rows {'would change' if dry_run else 'changed'}; {len(report.unmapped_users)} users unmapped")
+    for user in report.unmapped:
+        out.print(f"[yellow]unmapped user[/yellow] {user.id} in {', '.join(f'{p.table}.{p.column} ({p.rows} rows)' for p in user.places)}")
+    out.print(f"{report.changed_rows} rows {'would change' if dry_run else 'changed'}; {len(report.unmapped)} users unmapped")
 
 
 @db_app.command("verify")

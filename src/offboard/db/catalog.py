@@ -169,6 +169,7 @@ class ContentStore(_Strict):
     folder: str = Field(pattern=r"^[a-z]+(?:/[a-z]+)*$")  # under the shared data directory
     about: str
     layout: Layout | None = None  # None: the rows name the path (`content.path`)
+    links: bool = False  # its binaries may be text holding links (wiki pages): the fix-up rewrites those
 
 
 class Content(_Strict):

@@ -21,9 +21,7 @@ from offboard.customer import database_urls
 from offboard.db.catalog import Catalog, load_catalog
 from offboard.db.connect import database_errors, opened_engines
 from offboard.db.export import export_org
-from offboard.fixup.report import FixupReport
-from offboard.fixup.rows import fixup_target
-from offboard.fixup.rules import render_rules
+from offboard.fixup.report import FixupReport, report_path
 from offboard.db.load import import_delivery
 from offboard.db.manifest import MANIFEST_FILE, Manifest, catalogued
 from offboard.db.scan import Progress, count_rows
@@ -54,10 +52,6 @@ def export_dir(runtime: Runtime) -> Path:
 
 def import_dir(runtime: Runtime) -> Path:
     return runtime.state_dir / "db-import"
-
-
-def fixup_report_path(runtime: Runtime, target: str) -> Path:
-    return runtime.state_dir / f"fixup-{target}.json"
 
 
 def last_import_path(runtime: Runtime, target: str) -> Path:
@@ -175,23 +169,9 @@ def import_(runtime: Runtime, *, org_id: str, target_org_id: str, bucket: str, d
                                  target_org_id=target_org_id, progress=progress)
         figures["rows"] += sum(table.rows for table in result.tables)
         figures["deleted"] += sum(table.deleted for table in result.tables)
-    fixup_report_path(runtime, target).unlink(missing_ok=True)
+    report_path(runtime.state_dir, target).unlink(missing_ok=True)
     last_import_path(runtime, target).write_text(names[-1], encoding="utf-8")
     return figures
-
-
-@one_at_a_time
-def fixup(runtime: Runtime, *, org_id: str, target_org_id: str, target: str, target_databases: Mapping[str, str],
-          cloud_hosts: list[str], msp_host: str, user_mapping: str, progress: Progress | None = None) -> FixupReport:
-    """Rewrite the external references of the org's rows in the target; the report is saved unless dry."""
-    project = runtime.project
-    rules = render_rules(project, cloud_hosts=cloud_hosts, msp_host=msp_host, cloud_org_id=org_id,
-                         target_org_id=target_org_id, user_mapping=project.root / user_mapping)
-    report = fixup_target(catalog(project), target_urls(runtime, target, target_databases), rules,
-                          dry_run=runtime.dry_run, progress=progress)
-    if not runtime.dry_run:
-        report.save(fixup_report_path(runtime, target))
-    return report
 
 
 def verify(runtime: Runtime, *, org_id: str, target_org_id: str, target: str, target_databases: Mapping[str, str],
@@ -200,7 +180,7 @@ def verify(runtime: Runtime, *, org_id: str, target_org_id: str, target: str, ta
     last = last_import_path(runtime, target)
     if not last.is_file():
         raise OffboardError(f"nothing was imported into {target} for stack {runtime.stack}: run `offboard db import` first")
-    report_path = fixup_report_path(runtime, target)
+    report_path = report_path(runtime.state_dir, target)
     report = FixupReport.load(report_path) if report_path.is_file() else None
     result = verify_target(catalog(runtime.project), import_dir(runtime) / last.read_text(encoding="utf-8"),
                            target_urls(runtime, target, target_databases),

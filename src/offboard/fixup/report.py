@@ -36,12 +36,58 @@ class TableFixup(BaseModel):
     columns: list[ColumnFixup]
 
 
+class Place(BaseModel):
+    """Where an unmapped user id stands: a column of a table, in how many of the org's rows."""
+
+    table: str
+    column: str
+    rows: int
+
+
+class Unmapped(BaseModel):
+    """A cloud user id the mapping lacks, left as it was: a decision for the operator."""
+
+    id: str
+    places: list[Place]
+
+
+class Merge(BaseModel):
+    """A person the MSP's directory sync had already made in the target: the org's row (its key
+    `kept`) now stands for that person (`person`, the id in the new home); the target's row
+    (key `removed`) is gone and the `repointed` rows that pointed at it point at the org's."""
+
+    table: str
+    person: str
+    kept: str
+    removed: str
+    repointed: int
+
+
+class RewrittenFile(BaseModel):
+    """A binary of the org that holds links (a wiki page), rewritten in the target's store: verify
+    expects `sha256` there instead of the delivery's digest."""
+
+    store: str
+    path: str  # inside the store, as the files manifest names it
+    size: int
+    sha256: str
+    links: int  # host names, org ids and user ids rewritten in it
+
+
 class FixupReport(BaseModel):
     org_id: str  # the target org id
     dry_run: bool
     created: str
+    route: str = "direct"  # direct: the fix-up rewrote user ids; wsadmin: the product's sync commands do
     tables: list[TableFixup]
-    unmapped_users: dict[str, list[str]]  # cloud user id -> TABLE.COLUMN where it was found
+    unmapped: list[Unmapped] = []  # sorted by id
+    guests: list[str] = []  # ids of people whose home org is another org: never mapped into this one
+    merged: list[Merge] = []
+    files: list[RewrittenFile] = []
+
+    @property
+    def unmapped_ids(self) -> list[str]:
+        return [user.id for user in self.unmapped]
 
     @property
     def changed_rows(self) -> int:
@@ -52,7 +98,8 @@ class FixupReport(BaseModel):
 
     def figures(self) -> dict[str, Any]:
         """What the journal keeps of a fix-up."""
-        return {"rows_changed": self.changed_rows, "unmapped_users": len(self.unmapped_users), "dry_run": self.dry_run}
+        return {"rows_changed": self.changed_rows, "unmapped_users": len(self.unmapped), "guests": len(self.guests),
+                "merged": len(self.merged), "files_rewritten": len(self.files), "dry_run": self.dry_run}
 
     def save(self, path: Path) -> None:
         write_json_atomically(path, self.model_dump(mode="json"))
@@ -67,3 +114,6 @@ class FixupReport(BaseModel):
             raise OffboardError(f"{path}: {describe(error)}") from None
 
 
+def report_path(state_dir: Path, target: str) -> Path:
+    """Where the stack's state keeps the last fix-up report of a target."""
+    return state_dir / f"fixup-{target}.json"
