@@ -9,7 +9,7 @@ import tarfile
 import pytest
 
 from offboard.customer import database_urls, load_customer
-from offboard.demo import STACK, foreign_data
+from offboard.demo import CONFIRMED_BY, DEPARTED, STACK, foreign_data
 from offboard.project import Project
 from offboard.sample.cluster import Cluster
 from offboard.sample.layout import CLUSTER_FOLDER
@@ -47,6 +47,23 @@ def test_the_demo_writes_the_report_with_timeline_figures_and_verification(finis
     export = next(entry for entry in journal if entry["step"] == "export-files" and entry["status"] == "done")
     assert f"| export-files | initial | {export['sha256'][:16]} |" in markdown  # the module that ran it
     assert "modules rendered into .offboard/stacks/demo/modules/initial" in result.stdout
+
+
+def test_the_demo_shows_the_decision_on_the_user_the_mapping_lacks(finished_demo):
+    _, work, result = finished_demo
+    said = " ".join(result.stdout.split())
+    refused = said.index("verify-production refused: 1 unmapped user id(s) (")
+    assert said.index("verify-production: failed") < refused < said.index("verify-production: done")
+    state = work / "project/.offboard/stacks" / STACK
+    journal = [json.loads(line) for line in (state / "journal.jsonl").read_text().splitlines()]
+    [accepted] = [entry for entry in journal if entry["status"] == "accepted"]
+    assert (accepted["target"], accepted["reason"], accepted["confirmed_by"]) == ("production", DEPARTED, CONFIRMED_BY)
+    [user] = accepted["ids"]
+    markdown = (state / "report.md").read_text()
+    assert "## People in production" in markdown and f"| {user} | " in markdown
+    assert f"accepted by {CONFIRMED_BY}" in markdown and f"{DEPARTED} |" in markdown
+    text = " ".join((state / "texts" / "customer-confirms-delta.production-ready.txt").read_text().split())
+    assert "in place" in text and f"As agreed ({DEPARTED}), 1 user" in text and user not in text
 
 
 def test_the_demo_would_see_a_row_of_another_org_in_production(finished_demo):

@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from offboard.cli_catalog import app as catalog_app
+from offboard.cli_fixup import app as fixup_app
 from offboard.customer import Customer, load_customer, require_own_org
 from offboard.db import stages as db_stages
 from offboard.db.progress import terminal_rows
@@ -22,7 +23,7 @@ from offboard.errors import OffboardError, one_line_on_error
 from offboard.files import stages as files_stages
 from offboard.files.progress import terminal_progress
 from offboard.files.verify import report_table
-from offboard.fixup import stage as fixup_stage
+from offboard.fixup.unmapped import open_refusal
 from offboard.infra import endpoint as local_endpoint
 from offboard.infra import stacks
 from offboard.infra.policies import bucket_name
@@ -51,6 +52,7 @@ files_app = typer.Typer(no_args_is_help=True, help="The org's binary files: expo
 sample_app = typer.Typer(no_args_is_help=True, help="A synthetic multi-tenant Connections source.")
 app.add_typer(local_app, name="local")
 app.add_typer(db_app, name="db")
+db_app.add_typer(fixup_app)  # db fixup, db accept-unmapped
 app.add_typer(files_app, name="files")
 app.add_typer(sample_app, name="sample")
 app.add_typer(runbook_app, name="runbook")
@@ -301,26 +303,6 @@ def db_import(stack: Stack, target: Target, backend: Backend = "pulumi",
     out.print(f"imported {', '.join(figures['deliveries'])} into {target}: {figures['rows']} rows, {figures['deleted']} deleted")
 
 
-@db_app.command("fixup")
-def db_fixup(stack: Stack, target: Target,
-             dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would change; change nothing.")] = False) -> None:
-    """Rewrite cloud hosts, the org id and user ids in the org's rows of the target."""
-    runtime, customer, _ = stage_of(stack, None, dry_run)  # the fix-up never reaches the bucket
-    settings = customer.fixup_settings()
-    with terminal_rows(f"fix-up of {target}", out) as progress:
-        report = fixup_stage.fixup(runtime, org_id=customer.org_id, target_org_id=customer.target_org(), target=target,
-                                 target_databases=customer.side(target).databases, cloud_hosts=settings.cloud_hosts,
-                                 msp_host=settings.msp_host, user_mapping=str(settings.user_mapping), progress=progress)
-    table = Table("table", "column", "rows", "hosts", "users", "orgs", title=f"fix-up of {target}{' (dry run)' if dry_run else ''}")
-    for fixed in report.tables:
-        for column in fixed.columns:
-            table.add_row(fixed.table, column.column, str(column.rows), str(column.hosts), str(column.users), str(column.orgs))
-    out.print(table)
-    for user in report.unmapped:
-        out.print(f"[yellow]unmapped user[/yellow] {user.id} in {', '.join(f'{p.table}.{p.column} ({p.rows} rows)' for p in user.places)}")
-    out.print(f"{report.changed_rows} rows {'would change' if dry_run else 'changed'}; {len(report.unmapped)} users unmapped")
-
-
 @db_app.command("verify")
 def db_verify(stack: Stack, target: Target,
               as_json: Annotated[bool, typer.Option("--json", help="The result as JSON.")] = False) -> None:
@@ -336,8 +318,10 @@ def db_verify(stack: Stack, target: Target,
         for check in result.tables:
             table.add_row(check.table, str(check.expected_rows), "missing" if check.rows is None else str(check.rows), "ok" if check.ok else "[red]DIFFERENT[/red]")
         out.print(table)
-    if not result.ok:
+    if result.failures:
         raise OffboardError(f"{target} differs from the delivery in {len(result.failures)} tables")
+    if result.unmapped_open:
+        raise OffboardError(open_refusal(stack, target, result.unmapped_open))
 
 
 @files_app.command("export")
@@ -366,8 +350,8 @@ def files_import(stack: Stack, target: Target, backend: Backend = "pulumi",
     with terminal_progress("import", out) as progress:
         side = customer.side(target)
         figures = files_stages.import_(runtime, org_id=customer.org_id, target_org_id=customer.target_org(), bucket=bucket,
-                                       delivery=delivery, target_stores=side.content_stores, target_databases=side.databases,
-                                       progress=progress)
+                                       delivery=delivery, target=target, target_stores=side.content_stores,
+                                       target_databases=side.databases, progress=progress)
     out.print(f"imported {', '.join(figures['deliveries'])} into {target}: {figures['files']} files, {figures['deleted']} deleted")
 
 

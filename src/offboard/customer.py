@@ -12,7 +12,7 @@ import os
 import re
 from enum import Enum
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
 from urllib.parse import quote, unquote
 
 import yaml
@@ -113,6 +113,9 @@ class Fixup(BaseModel):
     cloud_hosts: list[str] = Field(alias="cloudHosts", min_length=1)
     msp_host: str = Field(alias="mspHost", min_length=1)
     user_mapping: Path = Field(alias="userMapping")  # CSV cloud_id,target_id,email from the directory sync
+    # direct: the fix-up rewrites the user ids itself; wsadmin: the product's own sync commands do, through
+    # the script `runbook render` writes (offboard.fixup.wsadmin), and the workflow waits for the administrator
+    route: Literal["direct", "wsadmin"] = "direct"
 
 
 class Customer(BaseModel):

@@ -1,6 +1,8 @@
 """The migration report of one stack: a timeline of the runbook's steps as a picture (who,
-when, how long), figures per delivery and stage, and the verification results. HTML for
-people, Markdown for tickets and repositories; both rendered from `runbooks/report/`."""
+when, how long), figures per delivery and stage, the verification results, and per target what
+its last fix-up did to people: each unmapped id, open or accepted (by whom, why), and the counts
+of people merged and of guests. HTML for people, Markdown for tickets and repositories; both
+rendered from `runbooks/report/`."""
 
 from __future__ import annotations
 
@@ -8,9 +10,12 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from offboard.customer import Customer
+from offboard.db.stages import TARGETS
 from offboard.errors import OffboardError
+from offboard.fixup.unmapped import last_fixup
 from offboard.project import Project
 from offboard.runbook.journal import Entry, Journal
 from offboard.templates import render
@@ -18,6 +23,7 @@ from offboard.templates import render
 ACTOR_COLOURS = {"customer": "#d9822b", "customer-admin": "#c7a22e", "ch-msp": "#2b7bd9", "hcl-l2": "#7b4fc9",
                  "hcl-support": "#9c5fb5", "ibm": "#3a8f5c"}
 ROW_HEIGHT, CHART_WIDTH, LABEL_WIDTH = 18, 640, 260
+EQUAL = "equal"
 
 
 @dataclass(frozen=True)
@@ -79,12 +85,22 @@ def write_report(project: Project, customer: Customer) -> tuple[Path, Path]:
     if not entries:
         raise OffboardError(f"stack {customer.stack} has no journal yet: run its runbook first")
     timeline = bars(entries)
-    verifications = {path.stem.removeprefix("verify-"): json.loads(path.read_text(encoding="utf-8"))
+    verifications = {path.stem.removeprefix("verify-"): verdict(json.loads(path.read_text(encoding="utf-8")))
                      for path in sorted(state.glob("verify-*.json"))}
+    people = {target: facts for target in TARGETS if (facts := last_fixup(project, customer.stack, target))}
     context = {"customer": customer.model_dump(mode="json"), "bars": timeline, "svg": timeline_svg(timeline),
-               "colours": ACTOR_COLOURS, "verifications": verifications,
+               "colours": ACTOR_COLOURS, "verifications": verifications, "people": people,
                "machine": [bar for bar in timeline if bar.kind == "automated"]}
     html, markdown = state / "report.html", state / "report.md"
     html.write_text(render(project, "report/report.html.j2", context), encoding="utf-8")
     markdown.write_text(render(project, "report/report.md.j2", context), encoding="utf-8")
     return html, markdown
+
+
+def verdict(proof: dict[str, Any]) -> str:
+    """What a verification proof says: equal, DIFFERENT, or equal rows with unmapped users open."""
+    if proof["ok"]:
+        return EQUAL
+    if proof.get("tables_ok"):
+        return f"rows equal, {len(proof['unmapped_open'])} unmapped user ids open"
+    return "DIFFERENT"

@@ -1,4 +1,5 @@
-"""The proof for one target: its files and its rows against every committed delivery."""
+"""The proof for one target: its files and its rows against every committed delivery, and no
+user id of its last fix-up left unmapped without an acceptance (offboard.fixup.unmapped)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from offboard.db.verify import VerifyResult
 from offboard.errors import OffboardError
 from offboard.files import stages as files_stages
 from offboard.files.verify import VerifyReport
+from offboard.fixup.unmapped import open_refusal
 from offboard.runtime import Runtime
 
 
 @dataclass(frozen=True)
 class Verification:
+    stack: str
     target: str
     files: VerifyReport
     rows: VerifyResult
@@ -26,7 +29,8 @@ class Verification:
     def figures(self) -> dict:
         return {"target": self.target, "files": self.files.expected, "files_ok": self.files.ok,
                 "tables": len(self.rows.tables), "rows": sum(check.expected_rows for check in self.rows.tables),
-                "rows_ok": self.rows.ok}
+                "rows_ok": not self.rows.failures, "unmapped_open": len(self.rows.unmapped_open),
+                "unmapped_accepted": len(self.rows.unmapped_accepted), "merged": self.rows.merged, "guests": self.rows.guests}
 
 
 def verify_target(runtime: Runtime, *, org_id: str, target_org_id: str, bucket: str, target: str,
@@ -34,7 +38,7 @@ def verify_target(runtime: Runtime, *, org_id: str, target_org_id: str, bucket: 
     files = files_stages.verify(runtime, org_id=org_id, target_org_id=target_org_id, bucket=bucket, target=target,
                                 target_stores=target_stores, target_databases=target_databases)
     rows = db_stages.verify(runtime, org_id=org_id, target_org_id=target_org_id, target=target, target_databases=target_databases)
-    return Verification(target, files, rows)
+    return Verification(runtime.stack, target, files, rows)
 
 
 def prove(runtime: Runtime, **values: Any) -> dict:
@@ -47,9 +51,14 @@ def prove(runtime: Runtime, **values: Any) -> dict:
 
 
 def require_equal(verification: Verification) -> dict:
-    """Figures when the target holds exactly the org's data, else an error."""
-    if not verification.ok:
-        files, rows = verification.files, verification.rows
-        raise OffboardError(f"{verification.target} differs: {len(files.missing)} files missing, {len(files.extra)} extra, "
-                            f"{len(files.different)} different; {len(rows.failures)} tables differ")
+    """Figures when the target holds exactly the org's data and no unmapped id is open, else an error."""
+    files, rows = verification.files, verification.rows
+    problems = []
+    if not files.ok or rows.failures:
+        problems.append(f"{verification.target} differs: {len(files.missing)} files missing, {len(files.extra)} extra, "
+                        f"{len(files.different)} different; {len(rows.failures)} tables differ")
+    if rows.unmapped_open:
+        problems.append(open_refusal(verification.stack, verification.target, rows.unmapped_open))
+    if problems:
+        raise OffboardError("; ".join(problems))
     return verification.figures()

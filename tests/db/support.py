@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from offboard.db.catalog import Catalog, load_catalog
 from offboard.db.delfile import DelWriter
+from offboard.db.delivered import delivered_keys
 from offboard.db.export import Delivery, export_org
 from offboard.fixup.report import FixupReport
 from offboard.fixup.rows import fixup_target
@@ -38,9 +39,9 @@ def export(sample: SampleLayout, org: OrgSample, kind: str = "initial", **option
     return export_org(load_catalog(sample.catalog), sample.sources, org.org_id, sample.root / "deliveries", kind, **options)
 
 
-def load(sample: SampleLayout, org: OrgSample, delivery: str | Path, target: str = "staging") -> ImportResult:
+def load(sample: SampleLayout, org: OrgSample, delivery: str | Path, target: str = "staging", **options) -> ImportResult:
     folder = delivery if isinstance(delivery, Path) else sample.root / "deliveries" / delivery
-    return import_delivery(catalog_of(sample), folder, sample.targets[target], org_id=org.org_id, target_org_id=org.target_org_id)
+    return import_delivery(catalog_of(sample), folder, sample.targets[target], org_id=org.org_id, target_org_id=org.target_org_id, **options)
 
 
 def forge(folder: Path, table: str, entry: Callable[[dict], None] | None = None,
@@ -70,9 +71,13 @@ def rules_text(sample: SampleLayout, org: OrgSample, mapping: Path | None = None
     )
 
 
-def fixup(sample: SampleLayout, org: OrgSample, target: str = "staging", dry_run: bool = False) -> FixupReport:
-    rules = parse_rules(rules_text(sample, org), "rules.yaml")
-    return fixup_target(catalog_of(sample), sample.targets[target], rules, dry_run=dry_run)
+def fixup(sample: SampleLayout, org: OrgSample, target: str = "staging", dry_run: bool = False, mapping: Path | None = None,
+          **options) -> FixupReport:
+    """The fix-up of the org in a target, its deliveries in `deliveries/<org id>` or `deliveries`."""
+    rules = parse_rules(rules_text(sample, org, mapping), "rules.yaml")
+    folder = sample.root / "deliveries" / org.org_id
+    delivered = delivered_keys(catalog_of(sample), folder if folder.is_dir() else folder.parent, org.org_id)
+    return fixup_target(catalog_of(sample), sample.targets[target], rules, delivered=delivered, dry_run=dry_run, **options)
 
 
 def catalog_of(sample: SampleLayout) -> Catalog:

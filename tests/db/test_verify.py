@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
 from offboard.db.manifest import MANIFEST_FILE
-from offboard.db.verify import verify_target
+from offboard.db.verify import TableCheck, VerifyResult, verify_target
 from offboard.errors import OffboardError
+from offboard.files.verify import VerifyReport
+from offboard.fixup.unmapped import open_refusal
+from offboard.verify import Verification, require_equal
 
 from .support import catalog_of, execute, export, fixup, load
 
@@ -35,7 +39,8 @@ def test_an_edited_value_is_found(imported, org):
 
 
 def test_a_missing_and_an_extra_row_are_found(imported, org):
-    execute(imported, "staging", "DOGEAR", 'DELETE FROM "LINK" WHERE "LINK_ID" = (SELECT MIN("LINK_ID") FROM "LINK")')
+    execute(imported, "staging", "DOGEAR", 'DELETE FROM "LINK" WHERE "LINK_ID" = (SELECT MIN("LINK_ID") FROM "LINK" WHERE "LINK_ID" '
+            'NOT IN (SELECT "LINK_ID" FROM "BOOKMARK" WHERE "LINK_ID" IS NOT NULL))')  # a link no bookmark holds (foreign keys)
     execute(imported, "staging", "SNCOMM", 'INSERT INTO "COMMUNITY" ("COMMUNITY_UUID", "ORG_ID", "NAME") VALUES (\'x\', :org, \'extra\')',
             org=org.target_org_id)
 
@@ -69,3 +74,23 @@ def test_a_delivery_that_differs_from_the_catalog_is_refused(imported, org):
 
     with pytest.raises(OffboardError, match=r"manifest.json: table FILES.MEDIA of the catalog is missing$"):
         verify(imported, org)
+
+
+def test_equal_rows_fail_while_an_unmapped_id_is_open_and_pass_once_accepted():
+    equal = VerifyResult("delta-1", "700001", "fix-up report", [TableCheck("EMPINST.EMPLOYEE", 3, "c", 3, "c")])
+    files = VerifyReport(deliveries=["initial", "delta-1"], expected=5, checksum=True)
+    held = Verification("acme", "production", files, dataclasses.replace(equal, unmapped_open=["111", "222"], guests=1))
+
+    assert not held.ok and held.figures()["rows_ok"] and held.figures()["unmapped_open"] == 2
+    with pytest.raises(OffboardError) as refused:
+        require_equal(held)
+    assert str(refused.value) == open_refusal("acme", "production", ["111", "222"])
+
+    accepted = Verification("acme", "production", files, dataclasses.replace(equal, unmapped_accepted=["111", "222"], merged=4))
+    assert require_equal(accepted) | {"files": 5} == {
+        "target": "production", "files": 5, "files_ok": True, "tables": 1, "rows": 3, "rows_ok": True,
+        "unmapped_open": 0, "unmapped_accepted": 2, "merged": 4, "guests": 0}
+    differs = dataclasses.replace(held, rows=dataclasses.replace(held.rows, tables=[TableCheck("EMPINST.EMPLOYEE", 3, "c", 2, "d")]))
+    with pytest.raises(OffboardError, match=r"^production differs: 0 files missing, 0 extra, 0 different; 1 tables differ; "
+                                            r"2 user ids unmapped in the last fix-up of production and not accepted \(111, 222\)"):
+        require_equal(differs)

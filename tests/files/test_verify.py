@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 
@@ -10,6 +11,7 @@ from rich.console import Console
 
 from offboard.files.deliveries import committed_manifests
 from offboard.files.verify import ORG_ROWS, WHOLE_STORE, report_table, verify_files
+from offboard.fixup.report import RewrittenFile
 from tests.files.conftest import MTIME_NS, write
 
 
@@ -78,3 +80,23 @@ def test_a_file_name_is_never_read_as_markup(targets, imported):
     console = Console(record=True, width=100)
     console.print(report_table(verify_files(targets, imported)))
     assert "wikis/[bold]w.html" in console.export_text()
+
+
+def test_a_file_the_fixup_rewrote_is_expected_as_the_fixup_left_it(targets, imported):
+    page, name = targets["wikis"] / "[bold]w.html", "wikis/[bold]w.html"
+    delivered = hashlib.sha256(page.read_bytes()).hexdigest()
+    page.write_bytes(b"<a href=msp>")  # what the fix-up made of it: the same size here, its own mtime
+    fixed = RewrittenFile(store="wikis", path="[bold]w.html", size=12, sha256=hashlib.sha256(b"<a href=msp>").hexdigest(),
+                          delivered=delivered, links=1)
+
+    report = verify_files(targets, imported, rewritten={name: fixed, "wikis/gone.html": fixed})
+    assert report.ok and report.rewritten == 1 and report.to_json()["rewritten"] == 1
+    console = Console(record=True, width=100)
+    console.print(report_table(report))
+    assert "as the fix-up rewrote them" in console.export_text()
+    assert verify_files(targets, imported).different == {name: ["mtime", "sha256"]}  # the delivery's digest no longer holds
+
+    page.write_bytes(b"<a href=xyz>")  # changed again after the fix-up, same size
+    assert verify_files(targets, imported, rewritten={name: fixed}, checksum=False).different == {name: ["sha256"]}
+    older = fixed.model_copy(update={"delivered": "0" * 64})  # rewritten from a version a later delivery replaced
+    assert verify_files(targets, imported, rewritten={name: older}).different == {name: ["mtime", "sha256"]}

@@ -38,7 +38,9 @@ def reference_values(sample, org, kind):
 
 def test_fixup_rewrites_hosts_org_and_users(sample, org):
     imported(sample, org)
-    missing_user = org.users[-1]  # the sample's mapping lacks the last user
+    missing_user = org.users[-1]  # the sample's mapping lacks the last user, and the guests (another org's)
+    guests = {user.cloud_id: user for user in org.users if user.home_org}
+    assert {host for _, value in reference_values(sample, org, "links") for host in sample.cloud_hosts if host in value} == set(sample.cloud_hosts)
 
     report = fixup(sample, org)
 
@@ -47,19 +49,39 @@ def test_fixup_rewrites_hosts_org_and_users(sample, org):
     assert any(MSP_HOST in value for _, value in links)
     assert not any(f"orgId={org.org_id}" in value for _, value in links)
     assert any(f"orgId={org.target_org_id}" in value for _, value in links)
-    mapped = {u.cloud_id: u.target_id for u in org.users[:-1]}
+    mapped = {u.cloud_id: u.target_id for u in org.users[:-1] if not u.home_org}
     assert not any(f"userid={cloud}" in value for cloud in mapped for _, value in links)
-    assert all(value in mapped.values() or value == missing_user.cloud_id for _, value in reference_values(sample, org, "users"))
-    homes = {user.home_org for user in org.users if user.home_org}
+    users = reference_values(sample, org, "users")
+    assert {place for place, _ in users} == {f"{spec.qualified}.{column}" for spec in catalog_of(sample).tables()
+                                            for column in spec.references.users}  # every identity column is there
+    assert all(value in mapped.values() or value in (missing_user.cloud_id, *guests) for _, value in users)
+    homes = {user.home_org for user in guests.values()}
     assert homes and {value for _, value in reference_values(sample, org, "orgs")} == {org.target_org_id} | homes  # guests keep theirs
-    assert list(report.unmapped_users) == [missing_user.cloud_id]
-    assert "EMPINST.EMPLOYEE.PROF_GUID" in report.unmapped_users[missing_user.cloud_id]
+    assert report.unmapped_ids == [missing_user.cloud_id]
+    places = {(p.table, p.column): p.rows for p in report.unmapped[0].places}
+    assert places[("EMPINST.EMPLOYEE", "PROF_GUID")] == 1 and places[("SNCOMM.MEMBERPROFILE", "DIRECTORY_UUID")] == 1
+    assert sorted(report.guests) == sorted(guests)
     counts = {(t.table, c.column): c for t in report.tables for c in t.columns}
     assert counts[("BLOGS.WEBLOGENTRY", "TEXT")].hosts > 0 and counts[("BLOGS.WEBLOGENTRY", "TEXT")].users > 0
     assert counts[("EMPINST.EMPLOYEE", "H_TENANT_KEY")].orgs == counts[("EMPINST.EMPLOYEE", "H_TENANT_KEY")].rows > 0
-    guests = query(sample, "staging", "PEOPLEDB", 'SELECT "PROF_MAIL", "H_TENANT_KEY" FROM "EMPLOYEE" WHERE "TENANT_KEY" = :org '
-                   'AND "H_TENANT_KEY" != :org', org=org.target_org_id)
-    assert sorted(guests) == sorted((user.email, user.home_org) for user in org.users if user.home_org)
+    kept = query(sample, "staging", "PEOPLEDB", 'SELECT "PROF_MAIL", "H_TENANT_KEY", "PROF_GUID" FROM "EMPLOYEE" WHERE "TENANT_KEY" = :org '
+                 'AND "H_TENANT_KEY" != :org', org=org.target_org_id)
+    assert sorted(kept) == sorted((user.email, user.home_org, user.cloud_id) for user in guests.values())
+
+
+def test_lower_case_twins_are_computed_again_from_the_mapped_ids(sample, org):
+    imported(sample, org)
+
+    report = fixup(sample, org)
+
+    rows = query(sample, "staging", "PEOPLEDB", 'SELECT "PROF_UID", "PROF_UID_LOWER", "PROF_SOURCE_UID", "PROF_SRC_UID_LOWER", '
+                 '"PROF_LOGIN", "PROF_LOGIN_LOWER", "PROF_MANAGER_UID", "PROF_MANAGER_UID_LOWER" FROM "EMPLOYEE" WHERE "TENANT_KEY" = :org',
+                 org=org.target_org_id)
+    targets = {u.target_id for u in org.users}
+    assert rows and all(lower == (value.lower() if value is not None else None) for row in rows for value, lower in zip(row[::2], row[1::2]))
+    assert any(row[1] in {t.lower() for t in targets} for row in rows)
+    counts = {(t.table, c.column): c for t in report.tables for c in t.columns}
+    assert counts[("EMPINST.EMPLOYEE", "PROF_UID_LOWER")].rows == counts[("EMPINST.EMPLOYEE", "PROF_UID")].rows > 0
 
 
 def test_fixup_twice_gives_the_same_result(sample, org):
@@ -72,7 +94,7 @@ def test_fixup_twice_gives_the_same_result(sample, org):
     assert first.changed_rows > 0 and second.changed_rows == 0
     assert snapshot(sample, "staging") == after_first
     assert [t.checksum for t in second.tables] == [t.checksum for t in first.tables]
-    assert second.unmapped_users == first.unmapped_users
+    assert second.unmapped == first.unmapped and second.guests == first.guests
 
 
 def test_dry_run_counts_what_would_change_and_changes_nothing(sample, org):
@@ -112,13 +134,13 @@ def rewriter(sample, org):
     ],
 )
 def test_host_names_are_rewritten_only_as_whole_names(sample, org, text, expected):
-    assert rewriter(sample, org).text(text, Counter(), "T.C") == expected
+    assert rewriter(sample, org).text(text, Counter(), ("T", "C")) == expected
 
 
 def test_ids_in_text_follow_the_patterns_only(sample, org):
     user = org.users[0]
     text = f"call {user.cloud_id} or see https://x/profiles?userid={user.cloud_id}&orgId={org.org_id} in {org.org_id}"
-    assert rewriter(sample, org).text(text, Counter(), "T.C") == (
+    assert rewriter(sample, org).text(text, Counter(), ("T", "C")) == (
         f"call {user.cloud_id} or see https://x/profiles?userid={user.target_id}&orgId={org.target_org_id} in {org.org_id}"
     )
 

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import pytest
 
 from offboard.errors import OffboardError
-from offboard.runbook.journal import Entry, Journal
+from offboard.runbook.journal import Acceptance, Entry, Journal
 
 
 def entry(step: str, status: str = "done") -> Entry:
@@ -65,3 +65,18 @@ def test_a_failing_mirror_is_reported_not_raised(tmp_path):
     journal.append(entry("a"))
     assert journal.mirror() == "journal not mirrored: endpoint unreachable"
     assert journal.latest()["a"].status == "done"
+
+
+def test_an_acceptance_is_kept_but_is_no_steps_state(tmp_path):
+    journal = Journal(tmp_path / "journal.jsonl")
+    journal.append(entry("verify-production", "failed"))
+    journal.append(Acceptance(step="accept-unmapped", workflow="delta", actor="ch-msp", kind="manual", target="production",
+                              ids=["111"], reason="left the company", confirmed_by="Ann Operator"))
+    assert [(e.step, e.status) for e in journal.entries()] == [("verify-production", "failed")]
+    assert set(journal.latest()) == {"verify-production"} and journal.renderings() == {}
+    [accepted] = journal.acceptances()
+    assert (accepted.target, accepted.ids, accepted.reason) == ("production", ["111"], "left the company")
+    with open(journal.path, "a") as handle:  # an acceptance that does not say what it accepts
+        handle.write('{"step": "accept-unmapped", "workflow": "delta", "actor": "ch-msp", "kind": "manual", "status": "accepted"}\n')
+    with pytest.raises(OffboardError, match="line 3 is not a journal entry"):
+        journal.acceptances()

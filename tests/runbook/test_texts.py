@@ -4,6 +4,9 @@ import pytest
 
 from offboard.customer import load_customer
 from offboard.errors import OffboardError
+from offboard.fixup.acceptance import accept_unmapped
+from offboard.fixup.report import FixupReport, Merge, Place, Unmapped, report_path
+from offboard.runbook.mirror import JOURNAL_KEY
 from offboard.runbook.texts import write_texts
 from offboard.runbook.workflow import load_runbook
 
@@ -63,3 +66,25 @@ def test_only_the_box_folder_text_is_given_the_key(project):
     template.write_text(template.read_text() + "{{ outputs.access_key_id }}\n")
     with pytest.raises(OffboardError, match="access-info-shared.txt.j2: 'dict object' has no attribute 'access_key_id'"):
         write(project, "share-access-info")
+
+
+def test_the_customer_text_says_what_is_open_or_accepted_and_never_names_an_id(project, bucket):
+    report = FixupReport(org_id=ORG_ID, dry_run=False, created="2026-11-30T10:00:00Z", tables=[],
+                         unmapped=[Unmapped(id="48756361", places=[Place(table="EMPINST.EMPLOYEE", column="PROF_GUID", rows=1)])],
+                         merged=[Merge(table="EMPINST.EMPLOYEE", person="p-1", kept="k-1", removed="r-1", repointed=2)])
+    project.stack_state_dir(STACK).mkdir(parents=True)
+    report.save(report_path(project.stack_state_dir(STACK), "production"))
+
+    def production_text() -> str:
+        [text] = write(project, "customer-confirms-delta")
+        return " ".join(text.path.read_text().split())
+
+    held = production_text()
+    assert "in place" not in held and "1 of your users could not be matched" in held and "not confirm" in held
+    accept_unmapped(project, STACK, "production", ["48756361"], reason="left the company", by="Ann Operator", backend="local",
+                    outputs=lambda: OUTPUTS)
+    ready = production_text()
+    assert "every database row in place" in ready and "As agreed (left the company), 1 user without a person" in ready
+    assert "1 of your people already had an account" in ready
+    assert "48756361" not in held + ready
+    assert b'"status":"accepted"' in bucket.objects[(BUCKET, JOURNAL_KEY)]  # the journal's copy holds the decision too

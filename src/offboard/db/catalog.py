@@ -6,6 +6,7 @@ type we cannot carry, is a one-line error before anything touches a database.
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import re
 from collections.abc import Iterable, Sequence
@@ -146,13 +147,51 @@ class TableShape(_Strict):
         return [i for i in range(len(self.columns)) if i != self.tenant_position]
 
 
+DERIVED = re.compile(r"^(lower|md5)\(([A-Z][A-Z0-9_]{0,127})\)$")  # lower(COLUMN), md5(COLUMN)
+
+
 class References(_Strict):
     links: list[str] = []
     users: list[str] = []
     orgs: list[str] = []
+    # A column computed from another reference column (`lower(PROF_UID)`, `md5(ORIGINAL_URL)`): the
+    # fix-up computes it again whenever it rewrites its source, never maps it on its own.
+    derived: dict[str, str] = {}
+
+    @field_validator("derived")
+    @classmethod
+    def _derived(cls, derived: dict[str, str]) -> dict[str, str]:
+        for column, rule in derived.items():
+            if not DERIVED.match(rule):
+                raise ValueError(f"derived column {column}: {rule!r} is not lower(COLUMN) or md5(COLUMN)")
+        return derived
 
     def all(self) -> list[str]:
-        return [*self.links, *self.users, *self.orgs]
+        return [*self.links, *self.users, *self.orgs, *self.derived]
+
+    def rule(self, column: str) -> tuple[str, str]:
+        """A derived column's rule and source column."""
+        match = DERIVED.match(self.derived[column])
+        return match[1], match[2]
+
+
+def derive(rule: str, source: str) -> str:
+    """A derived column's value from its source's value (`References.derived`)."""
+    if rule == "lower":
+        return source.lower()
+    return hashlib.md5(source.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+class Person(_Strict):
+    """A table listing an application's people, a row per person, which the MSP's directory sync
+    (or the product, on first use) may already have filled in the target: the fix-up merges such a
+    person with the org's (offboard.fixup.people). `id` is the person's user id (a `users`
+    column); `home_org` names a guest's own org (an `orgs` column); `where` tells people from other
+    rows in a table that also lists communities (HOMEPAGE.PERSON: MEMBER_TYPE 0)."""
+
+    id: Identifier
+    home_org: Identifier | None = None
+    where: dict[Identifier, int | str] = {}
 
 
 class Layout(_Strict):
@@ -206,6 +245,10 @@ class TableSpec(TableShape):
     # The org's own row that other tables reference (EMPINST.TENANT): the target keeps its own
     # if it has one, or gets the delivery's; never updated or deleted by a delta.
     ensure: bool = False
+    person: Person | None = None
+    # The product's unique indexes besides the key, each with the tenant column (EMPLOYEE's
+    # (PROF_GUID, TENANT_KEY)): what the fix-up must not break when it maps and merges people.
+    unique: list[list[Identifier]] = []
     inferred: str | None = None  # what about this table nobody has seen, in words
 
     @model_validator(mode="after")
@@ -220,6 +263,20 @@ class TableSpec(TableShape):
                 raise ValueError(f"reference column {column} must be CHAR, VARCHAR or CLOB")
             if column == self.tenant or column in self.key:
                 raise ValueError(f"reference column {column} cannot be the tenant or a key column")
+        for column in self.references.derived:
+            source = self.references.rule(column)[1]
+            if source not in self.references.all() or source in self.references.derived:
+                raise ValueError(f"derived column {column}: its source {source} must be a links, users or orgs column")
+        if self.person is not None:
+            if self.person.id not in self.references.users:
+                raise ValueError(f"person id {self.person.id} must be a users reference column")
+            if self.person.home_org is not None and self.person.home_org not in self.references.orgs:
+                raise ValueError(f"person home_org {self.person.home_org} must be an orgs reference column")
+            self._require_columns("person where", list(self.person.where))
+            if len(self.key) != 1:
+                raise ValueError("a person table needs a single-column key")
+        for columns in self.unique:
+            self._require_columns("unique", columns)
         self._require_columns("parent", list(self.parents))
         for column, parent in self.parents.items():
             if not QUALIFIED.match(parent):

@@ -227,10 +227,16 @@ def _previous_digests(baseline: _Baseline, shape: TableShape) -> dict:
         return {}
     if entry.shape() != shape:
         raise OffboardError(f"{shape.qualified} changed shape since {baseline.folder.name}: export an initial delivery again")
-    check_file(baseline.folder, entry.index)
+    return read_index(baseline.folder, shape, entry)
+
+
+def read_index(folder: Path, shape: TableShape, entry: TableEntry) -> dict:
+    """key -> row digest of a delivery's index of one table, keys as DEL text (a tuple for a
+    composite key), once its file is checked against the manifest."""
+    check_file(folder, entry.index)
     index_chars = [2 * DIGEST_BYTES, *(shape.field_chars[i] for i in shape.key_positions)]  # hex digest, then the key
     known: dict = {}
-    for batch in read_batches(baseline.folder / entry.index.file, index_chars, entry.index.empty_strings > 0):
+    for batch in read_batches(folder / entry.index.file, index_chars, entry.index.empty_strings > 0):
         known.update(zip(_keys([list(map(itemgetter(i + 1), batch)) for i in range(len(shape.key))]), map(itemgetter(0), batch)))
     return known
 

@@ -21,6 +21,12 @@ for the org is refused rather than emptied, since those rows may be staging work
 a delta) that a full reload would silently throw away. A delta is an upsert plus deletes and
 can be applied again without harm; one that names the key of another org's row is refused.
 
+A person table (the catalog's `person`) may also hold the target's own rows, made by the MSP's
+directory sync before the import: only rows whose key a delivery holds are the org's
+(offboard.db.delivered). A person the fix-up merged with the target's own (offboard.fixup.people)
+stays merged: a later delta's row of that person is not loaded again, rows pointing at it are
+loaded pointing at the target's person, and the person counts as present.
+
 Tables load in the catalog's load order, parents first (foreign keys in the target hold at every
 commit); a delta's deletions run afterwards, children first, each table's in one transaction
 ending with the count check. An `ensure` table (the org's own row that the others reference)
@@ -29,7 +35,7 @@ keeps the target's row when the target has one, and gets the delivery's otherwis
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,9 +49,10 @@ from offboard.db.delfile import check_file, read_batches
 from offboard.db.fit import Fit
 from offboard.db.manifest import MANIFEST_FILE, Manifest, TableEntry, catalogued, read_manifest
 from offboard.delivery import INITIAL
-from offboard.db.scan import Progress, count_rows, looked_up, table_state
+from offboard.db.delivered import PersonKeys, delivered_keys
+from offboard.db.scan import Progress, State, count_rows, looked_up, table_state
 from offboard.db.statements import delete_keys, select_keys_of_others, select_referencing, tenant_literal
-from offboard.db.values import Decoder
+from offboard.db.values import Decoder, shown_value
 from offboard.errors import OffboardError
 
 BATCH_ROWS = 10_000
@@ -75,23 +82,28 @@ def import_delivery(
     *,
     org_id: str,
     target_org_id: str,
+    merged: Merged | None = None,
     batch_rows: int = BATCH_ROWS,
     progress: Progress | None = None,
 ) -> ImportResult:
-    """Load `delivery_dir` into `targets` (Connections database -> URL) for org `org_id`."""
+    """Load `delivery_dir` into `targets` (Connections database -> URL) for org `org_id`; `merged`:
+    the people the target's fix-up merged (offboard.fixup.report.merged_keys)."""
     tenant_literal(target_org_id)  # validates it
     manifest = read_manifest(delivery_dir)
     if manifest.org_id != org_id:
         raise OffboardError(f"{delivery_dir} is a delivery of org {manifest.org_id}, not of {org_id}: nothing imported")
     tables = catalogued(manifest, catalog, str(delivery_dir / MANIFEST_FILE))
+    # An initial import finds none of the org's rows in the target, so nothing of theirs merged.
+    org = _Org(target_org_id, delivered_keys(catalog, delivery_dir.parent, org_id), merged if merged and manifest.delivery != INITIAL else {})
     with opened_engines(targets, dict.fromkeys(spec.database for spec, _ in tables), "target") as engines:
         for _, entry in tables:
             for chunk in entry.chunks:
                 check_file(delivery_dir, chunk)
         for database, engine in engines.items():
             require_tables(engine, [spec for spec, _ in tables if spec.database == database])
-        actions = [_action(engines[spec.database], manifest, spec, entry, target_org_id) for spec, entry in tables]
-        deletions = [_deleted_keys(spec, entry) if action == MERGE else [] for (spec, entry), action in zip(tables, actions)]
+        actions = [_action(engines[spec.database], manifest, spec, entry, org) for spec, entry in tables]
+        deletions = [_keys_onto_merged(spec, org.merged, _deleted_keys(spec, entry)) if action == MERGE else []
+                     for (spec, entry), action in zip(tables, actions)]
         for (spec, _), keys in zip(tables, deletions):
             if keys:
                 engine = engines[spec.database]
@@ -100,26 +112,48 @@ def import_delivery(
                                            f"{MANIFEST_FILE}: a deletion of {spec.qualified}")
         _refuse_orphans(engines, tables, deletions, target_org_id)
         written = [
-            _load(engines[spec.database], delivery_dir, manifest, spec, entry, target_org_id, batch_rows, progress)
+            _load(engines[spec.database], delivery_dir, manifest, spec, entry, org, batch_rows, progress)
             if action in (LOAD, MERGE) else 0
             for (spec, entry), action in zip(tables, actions)
         ]
         for (spec, entry), action, keys in reversed(list(zip(tables, actions, deletions))):
             if action == MERGE:
-                _delete(engines[spec.database], spec, entry, target_org_id, keys)
+                _delete(engines[spec.database], spec, entry, org, keys)
         results = [TableImport(spec.qualified, action, rows, len(keys))
                    for (spec, _), action, rows, keys in zip(tables, actions, written, deletions)]
         return ImportResult(manifest.delivery, org_id, target_org_id, results)
 
 
-def _action(engine: sa.Engine, manifest: Manifest, spec: TableSpec, entry: TableEntry, target_org_id: str) -> str:
+Merged = Mapping[str, Mapping[str, str | int]]  # person table -> the org's key merged away -> the target's key (typed)
+
+
+@dataclass(frozen=True)
+class _Org:
+    """The org in the target: its id there, its person tables' keys, the people merged."""
+
+    id: str
+    delivered: PersonKeys
+    merged: Merged
+
+    def state(self, connection: sa.Connection, spec: TableSpec) -> State:
+        return table_state(connection, spec, self.id, keys=self.delivered.get(spec.qualified))
+
+    def present(self, connection: sa.Connection, spec: TableSpec) -> int:
+        """The org's rows in the table; in a person table, those a delivery holds, merged ones too."""
+        if not spec.person:
+            return count_rows(connection, spec, self.id)
+        return self.state(connection, spec).rows + len(self.merged.get(spec.qualified, {}))
+
+
+def _action(engine: sa.Engine, manifest: Manifest, spec: TableSpec, entry: TableEntry, org: _Org) -> str:
     """What to do with one table, or a refusal when the target is not in the expected state."""
+    target_org_id = org.id
     with database_errors(engine, f"reading {spec.qualified}"), engine.connect() as connection:
-        present = count_rows(connection, spec, target_org_id)
+        present = org.present(connection, spec)
         if spec.ensure:  # the target's row stays, be it the MSP's own or one an earlier run loaded
             if not present:
                 return LOAD
-            same = present == entry.rows_total and table_state(connection, spec, target_org_id).checksum == entry.checksum
+            same = present == entry.rows_total and org.state(connection, spec).checksum == entry.checksum
             return SKIP if same else KEEP
         if manifest.delivery != INITIAL:
             # Before, after, or between the rows and the deletions of an import that stopped.
@@ -131,7 +165,7 @@ def _action(engine: sa.Engine, manifest: Manifest, spec: TableSpec, entry: Table
             return MERGE
         if present == 0:
             return LOAD
-        if present == entry.rows_total and table_state(connection, spec, target_org_id).checksum == entry.checksum:
+        if present == entry.rows_total and org.state(connection, spec).checksum == entry.checksum:
             return SKIP
     raise OffboardError(
         f"{spec.qualified} in {shown(engine)} already holds {present} rows of org {target_org_id} that are not this "
@@ -146,14 +180,15 @@ def _load(
     manifest: Manifest,
     spec: TableSpec,
     entry: TableEntry,
-    target_org_id: str,
+    org: _Org,
     batch_rows: int,
     progress: Progress | None,
 ) -> int:
     """Insert (initial, ensure) or upsert (delta) the delivery's rows of one table; an insert
     ends with the count check, a delta's after its deletions (`_delete`)."""
-    target = table_of(spec, engine)
+    target, target_org_id = table_of(spec, engine), org.id
     inserts = manifest.delivery == INITIAL or spec.ensure
+    onto_merged = None if inserts else _onto_merged(spec, org.merged)
     types = list(spec.types.values())
     written = 0
     with _left_unchanged(spec), database_errors(engine, f"importing {spec.qualified}"), engine.begin() as connection:
@@ -175,6 +210,8 @@ def _load(
                         raise OffboardError(f"{chunk.file}: record {records + misfit.row + 1}: {misfit.column} {misfit.problem}")
                     records += len(batch)
                     for rows in decoder.batches(batch):
+                        if onto_merged:
+                            rows = onto_merged(rows)
                         if not inserts:  # an insert of another org's key fails on its own; an upsert would skip it
                             _refuse_keys_of_others(connection, target, spec, target_org_id, _keys(spec, rows), f"{chunk.file}: a record")
                         write(rows)
@@ -185,21 +222,56 @@ def _load(
             finally:
                 decoder.close()
         if inserts:
-            _require_count(connection, engine, spec, entry, target_org_id)
+            _require_count(connection, engine, spec, entry, org)
     return written
 
 
-def _delete(engine: sa.Engine, spec: TableSpec, entry: TableEntry, target_org_id: str, keys: list[tuple]) -> None:
+def _onto_merged(spec: TableSpec, merged: Merged) -> Callable[[list], list] | None:
+    """For a delta's rows: drop the rows of people merged with the target's own, and point the
+    columns that reference them at the target's person (None: nothing of the table is merged)."""
+    drop = {str(key) for key in merged.get(spec.qualified, {})} if spec.person else set()
+    moves = {spec.column_names.index(column): moved for column, moved in _merged_moves(spec, merged).items()}
+    if not drop and not moves:
+        return None
+    position = spec.key_positions[0]
+
+    def onto(rows: list) -> list:
+        kept = [list(row) for row in rows if shown_value(row[position]) not in drop]
+        for row in kept:
+            for i, moved in moves.items():
+                if row[i] is not None:
+                    row[i] = moved.get(shown_value(row[i]), row[i])
+        return kept
+
+    return onto
+
+
+def _keys_onto_merged(spec: TableSpec, merged: Merged, keys: list[tuple]) -> list[tuple]:
+    """A delta's deleted keys as the target holds them: a key column pointing at a merged person
+    points at the target's person there."""
+    moves = {spec.key.index(column): moved for column, moved in _merged_moves(spec, merged).items() if column in spec.key}
+    if not moves:
+        return keys
+    return [tuple(moves[i].get(shown_value(value), value) if i in moves else value for i, value in enumerate(key)) for key in keys]
+
+
+def _merged_moves(spec: TableSpec, merged: Merged) -> dict[str, dict[str, object]]:
+    """Column pointing at a person table -> the org's key merged away (recorded) -> the target's (driver value)."""
+    return {column: {str(k): _driver_value(spec.types[column], v) for k, v in merged[parent].items()}
+            for column, parent in spec.parents.items() if merged.get(parent)}
+
+
+def _delete(engine: sa.Engine, spec: TableSpec, entry: TableEntry, org: _Org, keys: list[tuple]) -> None:
     """A delta's deletions of one table, then its count check, in one transaction."""
     target = table_of(spec, engine)
     with _left_unchanged(spec), database_errors(engine, f"importing {spec.qualified}"), engine.begin() as connection:
         if keys:  # none of another org's (refused before the first write)
-            executing(connection, delete_keys(target, spec.tenant, spec.key, target_org_id), spec.key)(keys)
-        _require_count(connection, engine, spec, entry, target_org_id)
+            executing(connection, delete_keys(target, spec.tenant, spec.key, org.id), spec.key)(keys)
+        _require_count(connection, engine, spec, entry, org)
 
 
-def _require_count(connection: sa.Connection, engine: sa.Engine, spec: TableSpec, entry: TableEntry, target_org_id: str) -> None:
-    after = count_rows(connection, spec, target_org_id)
+def _require_count(connection: sa.Connection, engine: sa.Engine, spec: TableSpec, entry: TableEntry, org: _Org) -> None:
+    after, target_org_id = org.present(connection, spec), org.id
     if after != entry.rows_total:
         raise OffboardError(
             f"{spec.qualified} in {shown(engine)} would hold {after} rows of org {target_org_id}, the source had "
@@ -269,7 +341,7 @@ def _refuse_keys_of_others(connection: sa.Connection, target: sa.Table, spec: Ta
 
 
 def _shown_key(row: tuple) -> str:
-    return ", ".join(value.hex() if isinstance(value, bytes) else str(value) for value in row)
+    return ", ".join(map(shown_value, row))
 
 
 @contextmanager

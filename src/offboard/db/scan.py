@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from offboard.db.catalog import TableShape
 from offboard.db.connect import compile_for, streaming_cursor, table_of
 from offboard.db.digest import Checksum, row_digests
 from offboard.db.statements import LOOKUP_BATCH, count_org_rows, select_org_rows
-from offboard.db.values import fetch_rows
+from offboard.db.values import fetch_rows, key_text
 
 BATCH_ROWS = 5000
 
@@ -50,10 +50,15 @@ class State:
     checksum: str
 
 
-def table_state(connection: sa.Connection, shape: TableShape, org_id: str, progress: Progress | None = None) -> State:
-    """Row count and checksum of the org's rows in one table."""
+def table_state(connection: sa.Connection, shape: TableShape, org_id: str, progress: Progress | None = None,
+                keys: Collection[str] | None = None) -> State:
+    """Row count and checksum of the org's rows in one table; with `keys`, of the rows whose key
+    (as DEL text) is among them: the org's rows of a person table (offboard.db.delivered)."""
     checksum = Checksum()
+    text, position = key_text(shape.types[shape.key[0]]), shape.key_positions[0]
     for batch in org_batches(connection, shape, org_id):
+        if keys is not None:
+            batch = [row for row in batch if text(row[position]) in keys]
         checksum.add(row_digests(shape, batch))
         if progress:
             progress(shape.qualified, checksum.rows)

@@ -21,15 +21,17 @@ from offboard.customer import database_urls
 from offboard.db.catalog import Catalog, load_catalog
 from offboard.db.connect import database_errors, opened_engines
 from offboard.db.export import export_org
-from offboard.fixup.report import FixupReport, report_path
+from offboard.fixup.report import FixupReport, merged_keys, merges_path, read_merges, report_path
 from offboard.db.load import import_delivery
 from offboard.db.manifest import MANIFEST_FILE, Manifest, catalogued
 from offboard.db.scan import Progress, count_rows
 from offboard.db.verify import VerifyResult, verify_target
+from offboard.fixup.unmapped import decide
 from offboard.delivery import INITIAL, delivery_name, delivery_number, delivery_prefixes, pick
 from offboard.errors import OffboardError
 from offboard.validation import describe
 from offboard.project import Project
+from offboard.runbook.journal import Journal
 from offboard.runtime import Runtime, one_at_a_time
 from offboard.transfer.folders import (
     Moved,
@@ -164,9 +166,12 @@ def import_(runtime: Runtime, *, org_id: str, target_org_id: str, bucket: str, d
                 "deleted": sum(len(table.deleted) for manifest in manifests for table in manifest.tables)}
     names, _ = fetch(runtime, bucket, delivery)
     figures: dict[str, Any] = {"deliveries": names, "rows": 0, "deleted": 0}
+    merges = merges_path(runtime.state_dir, target)
     for name in names:
         result = import_delivery(catalog(runtime.project), import_dir(runtime) / name, urls, org_id=org_id,
-                                 target_org_id=target_org_id, progress=progress)
+                                 target_org_id=target_org_id, merged=merged_keys(read_merges(merges)), progress=progress)
+        if name == INITIAL:  # the org's rows were absent (or exactly the delivery's): nothing of theirs is merged
+            merges.unlink(missing_ok=True)
         figures["rows"] += sum(table.rows for table in result.tables)
         figures["deleted"] += sum(table.deleted for table in result.tables)
     report_path(runtime.state_dir, target).unlink(missing_ok=True)
@@ -176,17 +181,22 @@ def import_(runtime: Runtime, *, org_id: str, target_org_id: str, bucket: str, d
 
 def verify(runtime: Runtime, *, org_id: str, target_org_id: str, target: str, target_databases: Mapping[str, str],
            progress: Progress | None = None) -> VerifyResult:
-    """The target against the last delivery imported into it, and its fix-up report if one ran since."""
+    """The target against the last delivery imported into it, and its fix-up report if one ran since,
+    with the unmapped ids of that report the journal does not accept."""
     last = last_import_path(runtime, target)
     if not last.is_file():
         raise OffboardError(f"nothing was imported into {target} for stack {runtime.stack}: run `offboard db import` first")
-    report_path = report_path(runtime.state_dir, target)
-    report = FixupReport.load(report_path) if report_path.is_file() else None
+    fixed = report_path(runtime.state_dir, target)
+    report = FixupReport.load(fixed) if fixed.is_file() else None
     result = verify_target(catalog(runtime.project), import_dir(runtime) / last.read_text(encoding="utf-8"),
                            target_urls(runtime, target, target_databases),
                            org_id=org_id, target_org_id=target_org_id, fixup_report=report, progress=progress)
+    if report is not None:  # and its people: an unmapped id fails verify until mapped or accepted
+        people = decide(report, Journal.of_stack(runtime.project, runtime.stack).acceptances(), target)
+        result = dataclasses.replace(result, unmapped_open=people.open, unmapped_accepted=people.accepted,
+                                     merged=people.merged, guests=people.guests)
     if not runtime.dry_run:
-        proof = {**dataclasses.asdict(result), "ok": result.ok}
+        proof = {**dataclasses.asdict(result), "ok": result.ok, "tables_ok": not result.failures}
         (runtime.state_dir / f"verify-db-{target}.json").write_text(json.dumps(proof, indent=2), encoding="utf-8")
     return result
 

@@ -29,6 +29,11 @@ def text_bytes(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
 
 
+def shown_value(value: object) -> str:
+    """A key value as messages and records show it: hex for bytes, else its text."""
+    return value.hex() if isinstance(value, bytes) else str(value)
+
+
 def _decimal_text(value: object) -> str:
     return format(value if isinstance(value, Decimal) else Decimal(str(value)), "f")
 

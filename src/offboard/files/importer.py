@@ -4,13 +4,17 @@ The target's stores are shared with other orgs: before anything is written, ever
 delivery would write or delete must be absent or the org's (`offboard.files.owners`). Every
 archive then lands in staging and is verified; only then are the files claimed for the org,
 moved into place (renames), and the delivery's deletions applied. Running it again lands the
-same files again: the result is the same.
+same files again: the result is the same, but for a file the fix-up rewrote (a wiki page holding
+links): while the delivery brings the very file the fix-up rewrote, and the target still holds
+what the fix-up made of it, it is left so; another version is written, and the fix-up, which runs
+after the import, rewrites that in turn.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from offboard.errors import OffboardError
@@ -23,6 +27,8 @@ from offboard.files.progress import Progress, Silent
 from offboard.files.selection import StoreFolders, StoreRoots
 from offboard.files.settings import TransferSettings
 from offboard.files.staging import Staging
+from offboard.files.verify import differences, lstat
+from offboard.fixup.report import RewrittenFile
 
 
 @dataclass(frozen=True)
@@ -31,17 +37,21 @@ class ImportResult:
     files: int
     bytes: int
     deleted: int
+    kept: int = 0  # files left as the fix-up rewrote them
 
 
 def import_files(s3, bucket: str, org_id: str, delivery: str, roots: StoreRoots, target: TargetOrg, *,
-                 settings: TransferSettings = TransferSettings(), progress: Progress | None = None) -> ImportResult:
+                 rewritten: Mapping[str, RewrittenFile] | None = None, settings: TransferSettings = TransferSettings(),
+                 progress: Progress | None = None) -> ImportResult:
     """Land a committed delivery (`initial`, `delta-N`) of org `org_id` under the target roots, per
-    store, as the files of `target` (the org in the target)."""
+    store, as the files of `target` (the org in the target); `rewritten`: what the target's last
+    fix-up made of the files it rewrote, by `<store>/<path>`."""
     manifest = required_manifest(s3, bucket, delivery, org_id)
     folders = StoreFolders(roots)
     ownership = Ownership(folders.roots, target)
     with ownership.writing():
         targets = owned_targets(manifest, folders, ownership)
+        kept = as_rewritten(manifest, targets, rewritten or {})
         progress = progress or Silent()
         progress.start(sum(entry.size for entry in manifest.archives.values()), len(manifest.files))
         staging = Staging(folders.roots, org_id, delivery)
@@ -49,11 +59,11 @@ def import_files(s3, bucket: str, org_id: str, delivery: str, roots: StoreRoots,
         try:
             land_all(s3, bucket, manifest, staging, settings, progress)
             ownership.claim(manifest.files, delivery)
-            move_into_place(manifest, staging, targets)
+            move_into_place(manifest, staging, targets, kept)
             ownership.release(manifest.deleted)
         finally:
             staging.remove()
-    return ImportResult(delivery, len(manifest.files), sum(e.size for e in manifest.files.values()), len(manifest.deleted))
+    return ImportResult(delivery, len(manifest.files), sum(e.size for e in manifest.files.values()), len(manifest.deleted), len(kept))
 
 
 def owned_targets(manifest: Manifest, folders: StoreFolders, ownership: Ownership) -> dict[str, str]:
@@ -62,6 +72,14 @@ def owned_targets(manifest: Manifest, folders: StoreFolders, ownership: Ownershi
     targets = {name: folders.path(name) for name in [*manifest.files, *manifest.deleted]}
     ownership.refuse_foreign(targets, manifest.delivery)
     return targets
+
+
+def as_rewritten(manifest: Manifest, targets: Mapping[str, str], rewritten: Mapping[str, RewrittenFile]) -> list[str]:
+    """The delivery's files that the fix-up rewrote from this very content and that the target still
+    holds as the fix-up left them: writing them again would undo the fix-up."""
+    return [name for name, entry in manifest.files.items()
+            if (fixed := rewritten.get(name)) and fixed.delivered == entry.sha256
+            and (info := lstat(targets[name])) and not differences(targets[name], info, fixed, checksum=True)]
 
 
 def land_all(s3, bucket: str, manifest: Manifest, staging: Staging, settings: TransferSettings, progress: Progress) -> None:
@@ -75,9 +93,11 @@ def land_all(s3, bucket: str, manifest: Manifest, staging: Staging, settings: Tr
     run_all(land, sorted(manifest.archives), settings.archives_in_flight)
 
 
-def move_into_place(manifest: Manifest, staging: Staging, targets: dict[str, str]) -> None:
-    """The staged files, then the deletions; a failure here is mended by running the import again."""
+def move_into_place(manifest: Manifest, staging: Staging, targets: dict[str, str], kept: list[str]) -> None:
+    """The staged files but those `kept`, then the deletions; a failure here is mended by running the import again."""
     try:
+        for name in kept:
+            os.unlink(staging.path(name))
         staging.move_into_place()
         for name in manifest.deleted:
             if os.path.lexists(targets[name]):

@@ -83,6 +83,13 @@ class OwnerRecord:
                 found.update(connection.execute(f"SELECT name, org FROM owned WHERE name IN ({marks})", batch))
         return found
 
+    def delivered(self, org: str) -> dict[str, str]:
+        """relative path -> sha256 as delivered, of every file the org's deliveries wrote into the store."""
+        if not os.path.exists(self.path):
+            return {}
+        with self._transaction() as connection:
+            return dict(connection.execute("SELECT name, sha256 FROM owned WHERE org = ?", (org,)))
+
     def claim(self, files: Mapping[str, FileEntry], org: str, delivery: str) -> None:
         claimed = datetime.now(UTC).isoformat(timespec="seconds")
         with self._transaction() as connection:

@@ -2,7 +2,8 @@
 
 The org's files are the ones its own database rows point at (`offboard.db.content`), read
 from the source content stores; import lands committed deliveries under the target's stores;
-verify compares the target with every committed delivery. The rendered runbook modules and
+verify compares the target with every committed delivery, a file the fix-up rewrote with what the
+fix-up made of it (its report), which an import run again leaves. The rendered runbook modules and
 `offboard files ...` call these same functions. With `runtime.dry_run` each says what it would
 do, from the source and the bucket, and changes nothing.
 """
@@ -24,6 +25,7 @@ from offboard.files.owners import Ownership, TargetOrg
 from offboard.files.selection import StoreFolders
 from offboard.files.progress import Progress
 from offboard.files.verify import VerifyReport, verify_files
+from offboard.fixup.report import read_rewritten
 from offboard.runtime import Runtime, one_at_a_time
 
 
@@ -51,38 +53,43 @@ def export(runtime: Runtime, *, org_id: str, bucket: str, delivery: str, source_
 
 
 @one_at_a_time
-def import_(runtime: Runtime, *, org_id: str, target_org_id: str, bucket: str, delivery: str, target_stores: Mapping[str, str],
-            target_databases: Mapping[str, str], progress: Progress | None = None) -> dict[str, Any]:
+def import_(runtime: Runtime, *, org_id: str, target_org_id: str, bucket: str, delivery: str, target: str,
+            target_stores: Mapping[str, str], target_databases: Mapping[str, str], progress: Progress | None = None) -> dict[str, Any]:
     """Land committed deliveries, in order, under the target's content stores, writing and deleting
-    only what is absent there or the org's (`target_org_id`; its rows in `target_databases`)."""
+    only what is absent there or the org's (`target_org_id`; its rows in `target_databases`); a file
+    the fix-ups of `target` (staging or production) rewrote from what the delivery brings is left as
+    they made it (offboard.fixup.report.read_rewritten)."""
     project = runtime.project
     s3, roots = runtime.s3(bucket), content_roots(target_stores, project.root)
     manifests = {manifest.delivery: manifest for manifest in committed_manifests(s3, bucket, org_id)}
     names = pick(list(manifests), delivery, "files", bucket)
     urls = database_urls(target_databases, project.root)
-    target = TargetOrg(target_org_id, lambda files: content_tenants(catalog(project), urls, files))
+    org = TargetOrg(target_org_id, lambda files: content_tenants(catalog(project), urls, files))
     if runtime.dry_run:
         chosen = [manifests[name] for name in names]
         folders = StoreFolders(roots)
         for manifest in chosen:  # refused here as the import would refuse it
-            owned_targets(manifest, folders, Ownership(folders.roots, target))
+            owned_targets(manifest, folders, Ownership(folders.roots, org))
         return {"dry_run": True, "deliveries": names, "files": sum(len(m.files) for m in chosen),
                 "bytes": sum(entry.size for m in chosen for entry in m.files.values()),
                 "deleted": sum(len(m.deleted) for m in chosen), "into": sorted(str(root) for root in roots.values())}
-    results = [import_files(s3, bucket, org_id, name, roots, target, progress=progress) for name in names]
+    rewritten = read_rewritten(runtime.state_dir, target)
+    results = [import_files(s3, bucket, org_id, name, roots, org, rewritten=rewritten, progress=progress) for name in names]
     return {"deliveries": names, "files": sum(r.files for r in results), "bytes": sum(r.bytes for r in results),
-            "deleted": sum(r.deleted for r in results)}
+            "deleted": sum(r.deleted for r in results), "kept_as_rewritten": sum(r.kept for r in results)}
 
 
 def verify(runtime: Runtime, *, org_id: str, target_org_id: str, bucket: str, target: str, target_stores: Mapping[str, str],
            target_databases: Mapping[str, str], checksum: bool = True, progress: Progress | None = None) -> VerifyReport:
     """The target's stores against every committed delivery, extra files counted among those the
-    org's rows in the target point at (the stores are shared); the report is kept as proof unless dry."""
+    org's rows in the target point at (the stores are shared), a file the fix-up rewrote against its
+    report; the report is kept as proof unless dry."""
     root = runtime.project.root
     manifests = committed_manifests(runtime.s3(bucket), bucket, org_id)
     roots = content_roots(target_stores, root)
     owned = list(org_content(catalog(runtime.project), database_urls(target_databases, root), target_org_id, roots))
-    report = verify_files(roots, manifests, owned=owned, checksum=checksum, progress=progress)
+    rewritten = read_rewritten(runtime.state_dir, target)
+    report = verify_files(roots, manifests, owned=owned, rewritten=rewritten, checksum=checksum, progress=progress)
     if not runtime.dry_run:
         (runtime.state_dir / f"verify-files-{target}.json").write_text(json.dumps(report.to_json(), indent=2), encoding="utf-8")
     return report

@@ -3,8 +3,10 @@
 The report is `ok` only when the target holds exactly the org's files. A target store is
 usually shared by every org of the MSP's Connections, so `owned` (the files the org's own
 rows in the target point at) and the deliveries' deletions scope what counts as extra;
-without `owned` the whole store is the org's. `report_table` is the short view for a terminal, `VerifyReport.to_json` the
-machine-readable one.
+without `owned` the whole store is the org's. A file the fix-up rewrote (a wiki page holding
+links, `rewritten`: from its report) from the version last delivered is expected at the size and
+sha256 the fix-up gave it, and is always hashed; every other file as delivered. `report_table` is the short view for a
+terminal, `VerifyReport.to_json` the machine-readable one.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
+from typing import Iterator, Mapping, Sequence
 
 from rich.table import Table
 from rich.text import Text
@@ -22,6 +24,7 @@ from offboard.files.manifest import FileEntry, Manifest, cumulative
 from offboard.files.owners import RESERVED
 from offboard.files.progress import Progress, Silent
 from offboard.files.selection import Selection, StoreFolders, StoreRoots, file_name
+from offboard.fixup.report import RewrittenFile
 
 WHOLE_STORE = "whole store"  # every file under the target's roots is the org's
 ORG_ROWS = "files the org's rows point at or its deliveries deleted"  # the stores are shared with other orgs
@@ -33,6 +36,7 @@ class VerifyReport:
     expected: int
     checksum: bool
     scope: str = WHOLE_STORE  # what may count as extra
+    rewritten: int = 0  # files expected as the fix-up rewrote them
     missing: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
     different: dict[str, list[str]] = field(default_factory=dict)  # name -> what differs
@@ -44,7 +48,7 @@ class VerifyReport:
     def to_json(self) -> dict:
         return {
             "ok": self.ok, "deliveries": self.deliveries, "expected": self.expected, "checksum": self.checksum,
-            "scope": self.scope, "missing": self.missing, "extra": self.extra, "different": self.different,
+            "scope": self.scope, "rewritten": self.rewritten, "missing": self.missing, "extra": self.extra, "different": self.different,
         }
 
 
@@ -72,19 +76,27 @@ def lstat(path: str) -> os.stat_result | None:
         return None
 
 
-def differences(path: str, info: os.stat_result, entry: FileEntry, checksum: bool) -> list[str]:
+def differences(path: str, info: os.stat_result, entry: FileEntry | RewrittenFile, checksum: bool) -> list[str]:
+    """What differs from the entry; a file the fix-up rewrote has the fix-up's mtime, so its sha256 is always compared."""
     if not stat.S_ISREG(info.st_mode):
         return ["not a regular file"]
-    found = [what for what, equal in (("size", info.st_size == entry.size), ("mtime", info.st_mtime_ns == entry.mtime_ns)) if not equal]
-    if checksum and "size" not in found and sha256_file(path) != entry.sha256:
+    rewritten = isinstance(entry, RewrittenFile)
+    found = [what for what, equal in (("size", info.st_size == entry.size),
+                                      ("mtime", rewritten or info.st_mtime_ns == entry.mtime_ns)) if not equal]
+    if (checksum or rewritten) and "size" not in found and sha256_file(path) != entry.sha256:
         found.append("sha256")
     return found
 
 
 def verify_files(roots: StoreRoots, manifests: Sequence[Manifest], *, owned: Selection | None = None,
-                 checksum: bool = True, progress: Progress | None = None) -> VerifyReport:
-    """Compare the target roots with the org's files after `manifests` (committed, in order)."""
-    expected = cumulative(manifests)
+                 rewritten: Mapping[str, RewrittenFile] | None = None, checksum: bool = True,
+                 progress: Progress | None = None) -> VerifyReport:
+    """Compare the target roots with the org's files after `manifests` (committed, in order); a file
+    of `rewritten` (`<store>/<path>` -> what the fix-up made of it) with what the fix-up made of it,
+    while it was made of the file last delivered."""
+    expected: dict[str, FileEntry | RewrittenFile] = cumulative(manifests)
+    fixed = {name: file for name, file in (rewritten or {}).items() if name in expected and file.delivered == expected[name].sha256}
+    expected.update(fixed)
     folders = StoreFolders(roots)
     paths = {name: folders.path(name) for name in expected}
     if owned is None:
@@ -95,7 +107,8 @@ def verify_files(roots: StoreRoots, manifests: Sequence[Manifest], *, owned: Sel
         present = {name: info for name in names if (info := lstat(paths.get(name) or folders.path(name)))}
     progress = progress or Silent()
     progress.start(sum(entry.size for entry in expected.values()) if checksum else 0, len(expected))
-    report = VerifyReport([m.delivery for m in manifests], len(expected), checksum, WHOLE_STORE if owned is None else ORG_ROWS)
+    report = VerifyReport([m.delivery for m in manifests], len(expected), checksum, WHOLE_STORE if owned is None else ORG_ROWS,
+                          len(fixed))
     for name, entry in sorted(expected.items()):
         info = present.get(name)
         if info is None:
@@ -116,6 +129,8 @@ def report_table(report: VerifyReport, examples: int = 3) -> Table:
     table.add_column("examples", overflow="fold")
     different = [f"{name} ({', '.join(what)})" for name, what in report.different.items()]
     table.add_row("expected", str(report.expected), "")
+    if report.rewritten:
+        table.add_row("of them as the fix-up rewrote them", str(report.rewritten), "")
     for label, names in (("missing", report.missing), ("extra", report.extra), ("different", different)):
         shown = "\n".join(names[:examples]) + ("\n…" if len(names) > examples else "")
         table.add_row(label, str(len(names)), Text(shown))  # Text: a file name is never markup

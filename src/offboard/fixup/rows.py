@@ -1,13 +1,17 @@
-"""Fix-up of the rows: rewrite the org's external references in a target so links, people and the org
-resolve in the new home.
+"""Fix-up of the rows: rewrite the org's external references in a target so links, people and the
+org resolve in the new home.
 
 The rules (runbooks/fixup/rules.yaml.j2, rendered per customer) map cloud host names to the
 MSP's host, the cloud org id to the target org id, and cloud user ids to the MSP directory's
-ids. They apply to the catalog's reference columns of the org's rows, CLOBs included; each
-table is rewritten in one transaction. Idempotent by construction: the rules are refused when
-a result could match again (a target id that is also a cloud id, a host mapped to a cloud host).
-The report counts changes per table and column, lists the users the mapping lacks, and holds
-each table's checksum after the fix-up, which `verify` compares against later.
+ids. They apply to the catalog's reference columns of the org's rows, CLOBs included; a derived
+column (a lower-case twin, a hash of a URL) is computed again from its rewritten source. First the
+org's people are planned against the target's (offboard.fixup.people): guests are never mapped,
+people the directory sync made already are merged, and any conflict refuses the whole fix-up
+before anything is written. Then each table is rewritten in one transaction. Idempotent by
+construction: the rules are refused when a result could match again (a target id that is also a
+cloud id, a host mapped to a cloud host). The report counts changes per table and column, lists
+each user id left in place with where it stands, and holds each table's checksum after the
+fix-up, which `verify` compares against later.
 """
 
 from __future__ import annotations
@@ -15,21 +19,25 @@ from __future__ import annotations
 import pickle
 import tempfile
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import sqlalchemy as sa
 
 from offboard.db.bulk import executing
-from offboard.db.catalog import Catalog, TableSpec
+from offboard.db.catalog import Catalog, TableSpec, derive
 from offboard.db.connect import database_errors, opened_engines, require_tables, table_of
 from offboard.db.fit import Fit
 from offboard.db.manifest import now
-from offboard.db.scan import Progress, count_rows, org_batches, table_state
+from offboard.db.delivered import PersonKeys
+from offboard.db.scan import Progress, org_batches, table_state
 from offboard.db.statements import update_columns
 from offboard.errors import OffboardError
 from offboard.fixup.mapping import read_user_mapping
-from offboard.fixup.report import ColumnFixup, FixupReport, TableFixup
-from offboard.fixup.rewrite import Rewriter
+from offboard.db.values import key_text, shown_value
+from offboard.fixup.files import LinkedFile, rewrite_linked_files
+from offboard.fixup.people import merge_people, plan_people, refuse_conflicts
+from offboard.fixup.report import ColumnFixup, FixupReport, Merge, Place, RewrittenFile, TableFixup, Unmapped
+from offboard.fixup.rewrite import DIRECT, Rewriter
 from offboard.fixup.rules import Rules
 
 SPOOL_ROWS = 1000
@@ -40,52 +48,87 @@ def fixup_target(
     targets: Mapping[str, str],
     rules: Rules,
     *,
+    delivered: PersonKeys,
+    route: str = DIRECT,
+    record_merges: Callable[[list[Merge]], None] = lambda merges: None,
+    linked: Sequence[LinkedFile] = (),
+    earlier: Mapping[str, RewrittenFile] = {},
     dry_run: bool = False,
     progress: Progress | None = None,
 ) -> FixupReport:
-    """Apply `rules` to the org's rows (tenant = the target org id) in every catalog table."""
-    rewriter = Rewriter(rules, read_user_mapping(rules.users.mapping))
-    tables = catalog.tables()
+    """Apply `rules` to the org's rows (tenant = the target org id) in every catalog table, and to
+    the text among its `linked` files (offboard.fixup.files; `earlier`: what the fix-ups rewrote
+    there before). `delivered`: the keys of the org's rows in person tables
+    (offboard.db.delivered); `route`: wsadmin leaves whole user-id columns to the product's commands."""
+    rewriter = Rewriter(rules, read_user_mapping(rules.users.mapping), route)
+    tables, org_id = catalog.tables(), rules.org.target
     with opened_engines(targets, dict.fromkeys(t.database for t in tables), "target") as engines:
         for database, engine in engines.items():
             require_tables(engine, [t for t in tables if t.database == database])
-        results = [_fixup_table(engines[spec.database], spec, rewriter, rules.org.target, dry_run, progress) for spec in tables]
-        unmapped = {user: sorted(places) for user, places in sorted(rewriter.unmapped.items())}
-        return FixupReport(org_id=rules.org.target, dry_run=dry_run, created=now(), tables=results, unmapped_users=unmapped)
+        plan = plan_people(engines, catalog, (rules.org.cloud, org_id), delivered, rewriter.mapped)
+        refuse_conflicts(plan)
+        rewriter.guests = plan.guests
+        if not dry_run:
+            merge_people(engines, catalog, plan, org_id, record_merges)
+        results = [_fixup_table(engines[spec.database], spec, rewriter, org_id, delivered.get(spec.qualified), dry_run, progress)
+                   for spec in tables]
+    files = rewrite_linked_files(linked, rewriter, earlier, dry_run=dry_run)
+    unmapped = [Unmapped(id=user, places=[Place(table=table, column=column, rows=rows) for (table, column), rows in sorted(places.items())])
+                for user, places in sorted(rewriter.unmapped.items()) if places]
+    return FixupReport(org_id=org_id, dry_run=dry_run, created=now(), route=route, tables=results, unmapped=unmapped,
+                       guests=sorted(plan.guests), merged=plan.merges, files=files.files, files_left=files.left)
 
 
-def _fixup_table(engine: sa.Engine, spec: TableSpec, rewriter: Rewriter, org_id: str, dry_run: bool, progress: Progress | None) -> TableFixup:
-    kinds = {**dict.fromkeys(spec.references.links, "links"), **dict.fromkeys(spec.references.users, "users"),
-             **dict.fromkeys(spec.references.orgs, "orgs")}
+def _fixup_table(engine: sa.Engine, spec: TableSpec, rewriter: Rewriter, org_id: str, keys: set[str] | None, dry_run: bool,
+                 progress: Progress | None) -> TableFixup:
+    references = spec.references
+    kinds = {**dict.fromkeys(references.links, "links"), **dict.fromkeys(references.users, "users"),
+             **dict.fromkeys(references.orgs, "orgs"), **dict.fromkeys(references.derived, "derived")}
     columns = [ColumnFixup(column=name, kind=kind) for name, kind in kinds.items()]
     with database_errors(engine, f"fixing up {spec.qualified}"), engine.begin() as connection:
         if columns:
             with tempfile.TemporaryFile() as spool:
-                if _rewrite(connection, spec, rewriter, org_id, columns, spool, progress) and not dry_run:
+                if _rewrite(connection, spec, rewriter, org_id, keys, columns, spool, progress) and not dry_run:
                     spool.seek(0)
                     _write(connection, spec, list(kinds), org_id, _spooled(spool))
-        if dry_run:
-            return TableFixup(table=spec.qualified, rows=count_rows(connection, spec, org_id), checksum=None, columns=columns)
-        state = table_state(connection, spec, org_id)
-    return TableFixup(table=spec.qualified, rows=state.rows, checksum=state.checksum, columns=columns)
+        state = table_state(connection, spec, org_id, keys=keys)
+    return TableFixup(table=spec.qualified, rows=state.rows, checksum=None if dry_run else state.checksum, columns=columns)
 
 
-def _rewrite(connection: sa.Connection, spec: TableSpec, rewriter: Rewriter, org_id: str,
+def _rewrite(connection: sa.Connection, spec: TableSpec, rewriter: Rewriter, org_id: str, keys: set[str] | None,
              columns: list[ColumnFixup], spool, progress: Progress | None) -> int:
-    """Read the org's reference columns, count, and spool the changed rows (new values, then key)."""
+    """Read the org's reference columns, count, and spool the changed rows (new values, then key).
+    In a person table, a row that is not a person (`person.where`) keeps its user ids, and ids in
+    the target's own rows (not the org's) are not reported as unmapped."""
     apply = {"links": rewriter.text, "users": rewriter.user, "orgs": rewriter.org}
-    width = len(spec.key)
+    names = [column.column for column in columns]
+    derived = [(names.index(name), *spec.references.rule(name)) for name in spec.references.derived]
+    derived = [(i, rule, names.index(source)) for i, rule, source in derived]
+    person = spec.person
+    extra = [c for c in (person.where if person else {}) if c not in names]
+    selected = [*spec.key, *names, *extra]
+    width, text = len(spec.key), key_text(spec.types[spec.key[0]])
+    checks = [(selected.index(column), str(value)) for column, value in (person.where if person else {}).items()]
     changed, batch, seen = 0, [], 0
-    for rows in org_batches(connection, spec, org_id, [*spec.key, *(c.column for c in columns)]):
+    for rows in org_batches(connection, spec, org_id, selected):
         for row in rows:
-            new = list(row[width:])
-            for i, (column, value) in enumerate(zip(columns, row[width:])):
-                if value is not None:
-                    tally: Counter = Counter()
-                    new[i] = apply[column.kind](value, tally, f"{spec.qualified}.{column.column}")
-                    if new[i] != value:
-                        column.record(tally)
-            if new != list(row[width:]):
+            old = list(row[width:width + len(names)])
+            new = list(old)
+            is_person = all(str(row[i]).strip() == value for i, value in checks)
+            ours = keys is None or text(row[0]) in keys
+            for i, column in enumerate(columns):
+                if old[i] is None or column.kind == "derived" or (column.kind == "users" and not is_person):
+                    continue
+                tally: Counter = Counter()
+                new[i] = apply[column.kind](old[i], tally, (spec.qualified, column.column) if ours else None)
+                if new[i] != old[i]:
+                    column.record(tally)
+            for i, rule, source in derived:
+                if new[source] != old[source] and new[source] is not None:
+                    new[i] = derive(rule, new[source])
+                    if new[i] != old[i]:
+                        columns[i].record(Counter())
+            if new != old:
                 batch.append((*new, *row[:width]))
                 changed += 1
             if len(batch) == SPOOL_ROWS:
@@ -97,8 +140,6 @@ def _rewrite(connection: sa.Connection, spec: TableSpec, rewriter: Rewriter, org
     if batch:
         pickle.dump(batch, spool)
     return changed
-
-
 def _spooled(spool) -> Iterator[list[tuple]]:
     while True:
         try:
@@ -114,7 +155,7 @@ def _write(connection: sa.Connection, spec: TableSpec, names: list[str], org_id:
     for batch in batches:
         misfit = fit.first_misfit(batch)
         if misfit:  # a host name longer than the cloud's, say, in a value already near its column's length
-            key = ", ".join(value.hex() if isinstance(value, bytes) else str(value) for value in batch[misfit.row][len(names):])
+            key = ", ".join(map(shown_value, batch[misfit.row][len(names):]))
             raise OffboardError(f"{spec.qualified}: after the fix-up, {misfit.column} of the row with key {key} {misfit.problem}: "
                                 "the table was left unchanged; shorten what the rule writes, or widen the column")
         write(batch)

@@ -1,10 +1,13 @@
 """The journal of one stack: append-only JSON lines, the audit trail and the resume point.
 
-A step's state is its last line, except the `rendered` lines: each accepts a new version of
-the step's rendered module (its sha256), and the modules refuse to run any other. Lines are only ever appended, each with one write and an
-fsync. A line that is not JSON at all was torn by a crash (power loss during the write): it is
-skipped when read, the step keeps its previous state and runs again, and the next line starts
-after it, so nothing already written is ever rewritten.
+A step's state is its last line, except two kinds of lines that are no step's state: the
+`rendered` lines, each accepting a new version of the step's rendered module (its sha256), which
+the modules refuse to run any other; and the `accepted` lines (`Acceptance`), each an operator's
+acceptance of unmapped user ids of a target (offboard.fixup.acceptance), which verify counts as
+decided. Lines are only ever appended, each with one write and an fsync. A line that is not JSON
+at all was torn by a crash (power loss during the write): it is skipped when read, the step
+keeps its previous state and runs again, and the next line starts after it, so nothing already
+written is ever rewritten.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from offboard.errors import OffboardError
 from offboard.project import Project, held
 
 JOURNAL_FILE = "journal.jsonl"
-Status = Literal["waiting", "started", "done", "failed", "rendered"]
+Status = Literal["waiting", "started", "done", "failed", "rendered", "accepted"]
 RENDERED = "rendered"  # a line that accepts a step's rendered module; it is not the step's state
+ACCEPTED = "accepted"  # a line that accepts unmapped user ids (an Acceptance); nor is it
 Mirror = Callable[[Path], None]
 
 
@@ -53,6 +57,16 @@ class Entry(Journaled):
     status: Status
 
 
+class Acceptance(Entry):
+    """An operator's decision to leave ids the fix-up of `target` could not map as they are: who
+    (`confirmed_by`), when (`end`), why, and which. Acceptances accumulate; none undoes another."""
+
+    status: Literal["accepted"] = ACCEPTED
+    target: str
+    ids: list[str]
+    reason: str
+
+
 class Journal:
     def __init__(self, path: Path, mirror: Mirror | None = None) -> None:
         self.path = path
@@ -64,7 +78,11 @@ class Journal:
 
     def entries(self) -> list[Entry]:
         """What happened to the steps, in order."""
-        return [entry for entry in self.lines() if entry.status != RENDERED]
+        return [entry for entry in self.lines() if entry.status not in (RENDERED, ACCEPTED)]
+
+    def acceptances(self) -> list[Acceptance]:
+        """Every acceptance of unmapped ids, in order."""
+        return [entry for entry in self.lines() if isinstance(entry, Acceptance)]
 
     def renderings(self) -> dict[str, Entry]:
         """Each step's last accepted module."""
@@ -83,8 +101,9 @@ class Journal:
                 document = json.loads(line)
             except json.JSONDecodeError:
                 continue  # torn by a crash
+            model = Acceptance if isinstance(document, dict) and document.get("status") == ACCEPTED else Entry
             try:
-                entries.append(Entry.model_validate(document))
+                entries.append(model.model_validate(document))
             except ValidationError:
                 raise OffboardError(f"{self.path}: line {number} is not a journal entry; repair it by hand") from None
         return entries

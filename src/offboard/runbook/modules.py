@@ -8,6 +8,8 @@ Each module's sha256 is journaled when it is first rendered or changes; `Rendere
 a machine step only through its module, and only while the file still has that sha256.
 A workflow holding the catalog check (`catalog.check`, its first machine step) is rendered only
 when the check finds nothing blocking in the databases it can reach from here (offboard.db.check).
+A workflow holding the fix-up, on a stack whose fix-up takes the wsadmin route, also gets the
+wsadmin script a person runs (offboard.fixup.wsadmin), listed with the modules for review.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ MODULES_DIR = "modules"  # under runbooks/ the templates, under a stack's state 
 MIN_SECRET_LENGTH = 4  # shorter environment values would be found everywhere
 FIXUP_ACTION = "db.fixup"  # the step that reads the user mapping
 CHECK_ACTION = "catalog.check"  # the step that checks the catalog against the live databases (offboard.db.check)
+SCRIPT_ROW = "wsadmin script"  # how the wsadmin script is listed among the modules: a person runs it, no step
 
 Change = Literal["new", "changed", "inputs only", "unchanged", "edit replaced"]
 INPUT_LINE = re.compile(rb'^ +"[^"\n]+": "[0-9a-f]{64}",$', re.MULTILINE)  # a line of `rendered_from`
@@ -74,6 +77,7 @@ def render_modules(project: Project, stack: str, workflow: str, backend: str,
         body = render(project, f"{MODULES_DIR}/{step.action}.py.j2", {**context, "step": step, "module": project.shown(path)})
         secrets.refuse(body, f"the module of {step.id} (runbooks/{MODULES_DIR}/{step.action}.py.j2)")
         bodies.append((step, path, body.encode("utf-8")))
+    script = sync_script(project, customer, workflow, steps, secrets)
     if any(step.action == CHECK_ACTION for step in steps):
         check_catalog(project, customer)
     journal = Journal.of_stack(project, stack)
@@ -82,7 +86,33 @@ def render_modules(project: Project, stack: str, workflow: str, backend: str,
         rendered = [write_module(journal, workflow, step, path, project, body, accepted.get(step.id)) for step, path, body in bodies]
         for gone in {step for step, entry in accepted.items() if entry.workflow == workflow} - {step.id for step, _, _ in bodies}:
             module_path(project, stack, workflow, gone).unlink(missing_ok=True)  # its step left the workflow
+    if script is not None:
+        rendered.append(write_sync_script(project, stack, script))
     return rendered
+
+
+def sync_script(project: Project, customer: Customer, workflow: str, steps: list[Step], secrets: Sensitive) -> str | None:
+    """The wsadmin script, for a workflow with the fix-up on a stack that takes the wsadmin route;
+    refused, like a module, if it would carry the key or a password."""
+    from offboard.fixup import wsadmin  # the fix-up's code loads only when modules are rendered
+
+    if not wsadmin.uses_wsadmin(customer) or not any(step.action == FIXUP_ACTION for step in steps):
+        return None
+    body = wsadmin.render_script(project, customer, workflow)
+    secrets.refuse(body, f"the wsadmin script (runbooks/{wsadmin.TEMPLATE})")
+    return body
+
+
+def write_sync_script(project: Project, stack: str, body: str) -> RenderedModule:
+    """Write the wsadmin script and list it like a module: not journaled, as no machine step runs it."""
+    from offboard.fixup import wsadmin
+
+    path = wsadmin.script_path(project, stack)
+    data = body.encode("utf-8")
+    on_disk = path.read_bytes() if path.is_file() else None
+    change: Change = "new" if on_disk is None else "unchanged" if on_disk == data else "changed"
+    wsadmin.write_script(project, stack, body)
+    return RenderedModule(SCRIPT_ROW, path, hashlib.sha256(data).hexdigest(), change)
 
 
 def check_catalog(project: Project, customer: Customer) -> None:

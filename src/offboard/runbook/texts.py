@@ -4,17 +4,22 @@ Each is rendered from `runbooks/templates/` into the stack's `texts/` folder, 06
 Box folder's text is rendered with the key (as `outputs.access_key_id` and
 `secret_access_key`, like `offboard stack access-info`). Every other text is checked: one
 that carries the bucket name, the key id or the secret is refused and no text of the step
-is written.
+is written. The texts to the customer are told what the last fix-up of each target did to
+people (counts and reasons, never the ids), so that none says everything is in place while a user
+is unmapped and not accepted.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
 from offboard.customer import Customer
+from offboard.db.stages import TARGETS
 from offboard.errors import OffboardError
+from offboard.fixup.unmapped import last_fixup
 from offboard.infra.outputs import StackOutputs
 from offboard.project import Project, write_private
 from offboard.runbook.leaks import Sensitive
@@ -41,7 +46,7 @@ def write_texts(project: Project, customer: Customer, step: Step, outputs: Stack
 
 
 def render_text(project: Project, customer: Customer, step: Step, text: Text, outputs: StackOutputs | None) -> str:
-    context = public_context(customer, outputs)
+    context = {**public_context(customer, outputs), "fixup": fixup_context(project, customer.stack)}
     if text.audience.private:
         if outputs is None:
             raise OffboardError(f"{step.id}: the {text.audience.value} text needs the stack's outputs; is the stack provisioned?")
@@ -51,3 +56,9 @@ def render_text(project: Project, customer: Customer, step: Step, text: Text, ou
     if not text.audience.private:
         Sensitive.of(outputs, bucket=True).refuse(body, f"the {text.audience.value} text of {step.id} (runbooks/templates/{text.template})")
     return body
+
+
+def fixup_context(project: Project, stack: str) -> dict[str, dict[str, Any] | None]:
+    """Per target, the summary of its last fix-up's people (None before the first)."""
+    facts = {target: last_fixup(project, stack, target) for target in TARGETS}
+    return {target: found.summary() if found else None for target, found in facts.items()}

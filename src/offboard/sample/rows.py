@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from offboard.db.catalog import Catalog, TableSpec
+from offboard.db.catalog import Catalog, TableSpec, derive
 from offboard.db.content import binary_path
-from offboard.db.types import INTEGER_RANGE, ColumnType
+from offboard.db.types import INTEGER_RANGE, ColumnType, parse_type
 from offboard.sample.layout import OrgSample, SampleLayout, User
 
 EPOCH = datetime(2023, 1, 2, 8, 0, 0)
@@ -24,12 +24,13 @@ _WORDS = ("budget plan review draft launch meeting notes roadmap customer team q
 # In every BLOB: NUL, LF, CR LF, a double quote, a comma, and bytes no UTF-8 decoder takes (ff fe, a lone 80).
 NASTY_BYTES = b'\x00\n\r\n",\xff\xfeA\x80Z'
 _JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01"
+_PAGE_TYPE = parse_type("CLOB(1M)")
 _GUEST_FLAGS = ("ISEXTERNAL", "IS_EXTERNAL")  # a column whose name ends so marks a guest (1) or a member (0)
 
 
 def is_people(spec: TableSpec) -> bool:
-    """A table with a user-id column and no parent is an application's list of people: a row per user."""
-    return bool(spec.references.users) and not spec.parents and not spec.ensure
+    """An application's list of people (the catalog's `person`): a row per user."""
+    return spec.person is not None
 
 
 def plain(value: object) -> object:
@@ -83,8 +84,12 @@ class RowMaker:
             locators = [c for c in spec.content.columns if c != spec.content.id] if spec.content else []
             self._derived[spec.qualified] = {*locators, *size_columns(spec)}
         derived = self._derived[spec.qualified]
-        return {column: None if column in derived else self.value(spec, column, column_type, user, people)
-                for column, column_type in spec.types.items()}
+        values = {column: None if column in derived else self.value(spec, column, column_type, user, people)
+                  for column, column_type in spec.types.items()}
+        for column in spec.references.derived:  # a lower-case twin, a hash: computed from its source, as the product does
+            rule, source = spec.references.rule(column)
+            values[column] = None if values[source] is None else fit_text(derive(rule, values[source]), spec.types[column])
+        return values
 
     def finish(self, spec: TableSpec, values: dict[str, object]) -> tuple:
         """The row, its key kept for the rows referencing it, its binaries written into its store."""
@@ -93,8 +98,9 @@ class RowMaker:
         if spec.content:
             self.locate(spec, values)
             sizes = []
+            pages = self.catalog.content_stores[spec.content.store].links
             for relative in content_files(self.catalog, self.layout, spec, values, self.rng):
-                data = self.rng.randbytes(self.rng.randrange(200, 4000))
+                data = self.page() if pages and self.rng.random() < 0.5 else self.rng.randbytes(self.rng.randrange(200, 4000))
                 path = self.layout.content_stores[spec.content.store] / relative
                 if path.parent not in self._folders:
                     path.parent.mkdir(parents=True, exist_ok=True)
@@ -139,6 +145,8 @@ class RowMaker:
             return self.unique(column_type)
         if column in spec.references.users:
             return fit_text(user.cloud_id, column_type)
+        if people and column in spec.person.where:  # a person, not a community
+            return spec.person.where[column]
         if column.endswith(_GUEST_FLAGS) and (column_type.is_integer or kind in ("CHAR", "VARCHAR")):
             flag = int(people and user.home_org is not None)
             return flag if column_type.is_integer else str(flag)
@@ -225,6 +233,11 @@ class RowMaker:
         body = self.rng.randbytes(max(0, size - len(head) - len(NASTY_BYTES)))
         cut = self.rng.randrange(len(body) + 1)
         return (head + body[:cut] + NASTY_BYTES + body[cut:])[: column_type.length]
+
+    def page(self) -> bytes:
+        """A wiki page as its store keeps it: HTML linking to the cloud hosts, people and the org."""
+        body = self.linked_text("PAGE", _PAGE_TYPE, self.rng.choice(self.org.users))
+        return f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>{body}</body></html>\n".encode()
 
     def linked_text(self, column: str, column_type: ColumnType, user: User) -> str:
         rng, host = self.rng, self.rng.choice(self.layout.cloud_hosts)

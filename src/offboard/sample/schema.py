@@ -1,5 +1,5 @@
 """Creating a sample's databases and tables: the databases on its PostgreSQL server, and per side
-every catalog table with its tenant index and the schema release table. The PostgreSQL targets
+every catalog table with its tenant index, its unique indexes (`unique`) and the schema release table. The PostgreSQL targets
 also get the product's foreign keys (`parents`, and a tenant column named as its database's
 ensure table's key): a load in the wrong order fails there. The source has none."""
 
@@ -43,9 +43,11 @@ def create_schema(catalog: Catalog, urls: dict[str, str], foreign_keys: bool) ->
                                for schema in dict.fromkeys(spec.schema_name for spec in database.tables.values())]
             for spec in database.tables.values():
                 table = cached_table(spec, dialect)
-                index = sa.Index(f"IX_{spec.name}_TENANT", table.c[spec.tenant])
+                indexes = [sa.Index(f"IX_{spec.name}_TENANT", table.c[spec.tenant]),
+                           *(sa.Index(f"UX_{spec.name}_{number}", *(table.c[c] for c in [*columns, spec.tenant]), unique=True)
+                             for number, columns in enumerate(spec.unique, start=1))]
                 statements += [str(sa.schema.CreateTable(table).compile(dialect=dialect)).strip(),
-                               str(sa.schema.CreateIndex(index).compile(dialect=dialect))]
+                               *(str(sa.schema.CreateIndex(index).compile(dialect=dialect)) for index in indexes)]
             if foreign_keys and dialect.name == "postgresql":
                 statements += foreign_key_statements(database, dialect)
             statements += _release_statements(database, dialect)

@@ -154,7 +154,7 @@ def _write_mapping(org: OrgSample, path: Path) -> None:
     with open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["cloud_id", "target_id", "email"])
-        writer.writerows([u.cloud_id, u.target_id, u.email] for u in org.users[:-1])
+        writer.writerows([u.cloud_id, u.target_id, u.email] for u in org.users[:-1] if not u.home_org)  # guests are another org's
 
 
 def _row_counts(catalog: Catalog, scale: int) -> dict[str, int | None]:
