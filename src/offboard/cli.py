@@ -312,7 +312,7 @@ def db_verify(stack: Stack, target: Target,
         result = db_stages.verify(runtime, org_id=customer.org_id, target_org_id=customer.target_org(), target=target,
                                   target_databases=customer.side(target).databases, progress=progress)
     if as_json:
-        print(json.dumps(dataclasses.asdict(result), indent=2, default=str))
+        print(json.dumps({**dataclasses.asdict(result), "ok": result.ok}, indent=2, default=str))
     else:
         table = Table("table", "expected rows", "found rows", "", title=f"{target} against {result.delivery} ({result.against})")
         for check in result.tables:

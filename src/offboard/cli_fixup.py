@@ -58,6 +58,10 @@ def fixup(
         out.print(Text.assemble(("unmapped user ", "yellow"), unmapped_line(user)))
     out.print(f"{report.changed_rows} rows {'would change' if dry_run else 'changed'}; {len(report.unmapped)} users unmapped; "
               f"{len(report.merged)} people merged; {len(report.guests)} guests")
+    if report.files or report.files_left:
+        left = ", ".join(f"{len(names)} {reason.replace('_', ' ')}" for reason, names in sorted(report.files_left.items()))
+        out.print(f"{len(report.files)} files hold the fix-up's links ({sum(f.links for f in report.files)} links)"
+                  + (f"; left as they were: {left}" if left else ""))
 
 
 @app.command("accept-unmapped")

@@ -44,19 +44,23 @@ def load(sample: SampleLayout, org: OrgSample, delivery: str | Path, target: str
     return import_delivery(catalog_of(sample), folder, sample.targets[target], org_id=org.org_id, target_org_id=org.target_org_id, **options)
 
 
-def forge(folder: Path, table: str, entry: Callable[[dict], None] | None = None,
-          rows: Callable[[list[list[str]]], list[list[str]]] | None = None) -> None:
+Rows = Callable[[list[list[str]]], list[list[str]]]
+
+
+def forge(folder: Path, table: str, entry: Callable[[dict], None] | None = None, rows: Rows | None = None,
+          index: Rows | None = None) -> None:
     """Rewrite one table of the delivery in `folder` as whoever holds the bucket's key can: the rows
-    of its chunks (`rows` maps them, every value as text) and its manifest entry (`entry` edits
-    it), with every size and sha256 recomputed so that they match."""
+    of its chunks (`rows` maps them, every value as text), of its index (`index`: digest, then the
+    key) and its manifest entry (`entry` edits it), with every size and sha256 recomputed so that
+    they match."""
     path = folder / MANIFEST_FILE
     manifest = json.loads(path.read_text(encoding="utf-8"))
     [found] = [t for t in manifest["tables"] if f"{t['schema']}.{t['name']}" == table]
-    for chunk in found["chunks"] if rows else []:
-        text = gzip.decompress((folder / chunk["file"]).read_bytes()).decode()
-        writer = DelWriter(folder, chunk["file"])
-        writer.write(rows(list(csv.reader(io.StringIO(text, newline="")))))
-        chunk.update(dataclasses.asdict(writer.close()))
+    for info, change in [*((chunk, rows) for chunk in found["chunks"] if rows), *([(found["index"], index)] if index else [])]:
+        text = gzip.decompress((folder / info["file"]).read_bytes()).decode()
+        writer = DelWriter(folder, info["file"])
+        writer.write(change(list(csv.reader(io.StringIO(text, newline="")))))
+        info.update(dataclasses.asdict(writer.close()))
     if entry:
         entry(found)
     path.write_text(json.dumps(manifest), encoding="utf-8")

@@ -86,6 +86,19 @@ def test_who_why_and_ids_are_required_and_the_key_never_enters_the_journal(proje
     assert journal_lines(project) == []
 
 
+def test_a_database_password_never_enters_the_journal(project, monkeypatch):
+    stack_file = project.stack_file(STACK)
+    stack_file.write_text(stack_file.read_text() + "  offboard:staging:\n    databases:\n"
+                          "      PEOPLEDB: db2+ibm_db://offboard:${ALPHA_DB2_PASSWORD}@db2.staging.example.com:50000/PEOPLEDB\n")
+    monkeypatch.setenv("ALPHA_DB2_PASSWORD", "S3cretDbPassw0rd")
+    fixed_up(project, "production", "111")
+
+    with pytest.raises(OffboardError, match=r"contains the value of \$\{ALPHA_DB2_PASSWORD\}: refused, nothing written$"):
+        accept(project, "111", reason="approved, db pw S3cretDbPassw0rd")
+
+    assert journal_lines(project) == []
+
+
 def test_accepted_ids_stay_accepted_through_later_fixups_and_a_new_one_is_open(project):
     fixed_up(project, "production", "111", "222")
     accept(project, "111", "222")
@@ -100,8 +113,9 @@ def test_accepted_ids_stay_accepted_through_later_fixups_and_a_new_one_is_open(p
     assert after_delta.open == ["333"] and after_delta.accepted == ["111", "222"]
     assert last_fixup(project, STACK, "staging").open == ["111"]
     assert open_refusal(STACK, "production", after_delta.open) == (
-        "1 user id unmapped in the last fix-up of production and not accepted (333): add them to the user mapping and run the "
-        "fix-up again, or accept them with `offboard db accept-unmapped alpha production --ids FILE --reason TEXT --by NAME`")
+        "1 user id unmapped in the last fix-up of production and not accepted (333): add them to the user mapping (on the "
+        "wsadmin route: run its script and the directory sync) and run the fix-up again, or accept them with "
+        "`offboard db accept-unmapped alpha production --ids FILE --reason TEXT --by NAME`")
 
 
 def test_the_list_of_ids_is_one_a_line_with_comments(tmp_path):

@@ -44,8 +44,11 @@ BINARIES = {
     "wikis/3f/63/latin-1": "Grüße von https://apps.na.collabserv.com/wikis/home?orgId=20011111".encode("latin-1"),
     "wikis/3f/64/document": b"%PDF-1.4\n1 0 obj << /URI (https://apps.na.collabserv.com/wikis/home) >> endobj\n",
 }
-NOT_LINKED = "files/0a/0b/notes"  # a store the catalog does not mark `links`
-DELIVERY = {PAGE: PAGE_TEXT.encode(), **BINARIES, NOT_LINKED: PAGE_TEXT.encode()}
+# Text with the same links that is no page: an attachment of a wiki, a file of Files.
+NOT_LINKED = {"wikis/3f/66/attachment": PAGE_TEXT.encode(), "files/0a/0b/notes": PAGE_TEXT.encode()}
+DELIVERY = {PAGE: PAGE_TEXT.encode(), **BINARIES, **NOT_LINKED}
+# What the org's page rows point at (offboard.db.content): the page, binaries too (rows say nothing of a file's bytes).
+PAGES = {split_name(name) for name in [PAGE, *BINARIES, "wikis/3f/65/other", "wikis/3f/66/gone"]}
 
 
 def sha256(data: bytes) -> str:
@@ -86,7 +89,7 @@ def imported(targets, files: dict[str, bytes]) -> None:
 
 
 def fix(targets, catalog, rewriter, earlier=(), dry_run=False):
-    return rewrite_linked_files(linked_files(catalog, targets, TARGET_ORG), rewriter, by_name(earlier), dry_run=dry_run)
+    return rewrite_linked_files(linked_files(targets, TARGET_ORG, PAGES), rewriter, by_name(earlier), dry_run=dry_run)
 
 
 def path_of(targets, name: str):
@@ -235,5 +238,5 @@ def test_importing_again_keeps_a_rewritten_page_and_a_delta_that_changes_it_repl
 
 
 def test_no_owner_record_no_linked_files(targets, catalog):
-    assert linked_files(catalog, targets, TARGET_ORG) == []
+    assert linked_files(targets, TARGET_ORG, PAGES) == []
     assert not (targets["wikis"] / owners.RECORD).exists()  # looking left no record behind

@@ -11,7 +11,7 @@ from offboard.errors import OffboardError
 from offboard.fixup.report import merged_keys
 from offboard.sample import mutate_org
 from offboard.sample.sync import directory_sync
-from tests.db.support import catalog_of, fixup, load, query, snapshot
+from tests.db.support import catalog_of, execute, fixup, load, query, snapshot
 
 SYNCED = 3  # people of the org the directory sync made in staging already
 
@@ -89,3 +89,62 @@ def test_a_delta_after_a_merge_loads_onto_the_target_s_people(sample, org, synce
     result = verify_target(catalog_of(sample), deliveries(sample, org) / "delta-1", sample.targets["staging"], org_id=org.org_id,
                            target_org_id=org.target_org_id, fixup_report=again.model_copy(update={"merged": report.merged}))
     assert result.ok, result.failures
+
+
+def test_a_merged_person_who_leaves_before_the_delta_is_deleted_in_step(sample, org, synced):
+    report = fixup(sample, org)
+    leaver = synced[0]
+    [(key,)] = query(sample, "source", "PEOPLEDB", 'SELECT "PROF_KEY" FROM "EMPLOYEE" WHERE "PROF_GUID" = :id', id=leaver.cloud_id)
+    catalog = catalog_of(sample)
+    for spec in catalog.tables():  # the person and every row of Profiles pointing at them leave the cloud
+        columns = [column for column, parent in spec.parents.items() if parent == "EMPINST.EMPLOYEE"]
+        if columns:
+            execute(sample, "source", "PEOPLEDB", f'DELETE FROM "{spec.name}" WHERE ' + " OR ".join(f'"{c}" = :key' for c in columns), key=key)
+    execute(sample, "source", "PEOPLEDB", 'DELETE FROM "EMPLOYEE" WHERE "PROF_KEY" = :key', key=key)
+
+    load(sample, org, export(sample, org, "delta"), merged=merged_keys(report.merged))
+
+    again = fixup(sample, org)
+    result = verify_target(catalog, deliveries(sample, org) / "delta-1", sample.targets["staging"], org_id=org.org_id,
+                           target_org_id=org.target_org_id, fixup_report=again.model_copy(update={"merged": report.merged}))
+    assert [f.table for f in result.failures] == [], result.failures
+
+
+def test_what_the_target_s_person_lacks_is_filled_from_the_org_s_and_what_differs_is_reported(sample, org, synced):
+    person = synced[0]
+    execute(sample, "staging", "PEOPLEDB", 'UPDATE "EMPLOYEE" SET "PROF_DESCRIPTION" = NULL, "PROF_DISPLAY_NAME" = :name '
+            'WHERE "PROF_GUID" = :id', name="From the directory", id=person.target_id)
+    [(about,)] = query(sample, "source", "PEOPLEDB", 'SELECT "PROF_DESCRIPTION" FROM "EMPLOYEE" WHERE "PROF_GUID" = :id', id=person.cloud_id)
+
+    report = fixup(sample, org)
+
+    [merge] = [m for m in report.merged if m.table == "EMPINST.EMPLOYEE" and m.person == person.target_id]
+    assert "PROF_DESCRIPTION" in merge.filled and "PROF_DISPLAY_NAME" in merge.differed
+    [(kept_about, name)] = query(sample, "staging", "PEOPLEDB", 'SELECT "PROF_DESCRIPTION", "PROF_DISPLAY_NAME" FROM "EMPLOYEE" '
+                                 'WHERE "PROF_GUID" = :id', id=person.target_id)
+    assert name == "From the directory" and kept_about and "collabserv.com" not in kept_about
+    assert about is None or len(kept_about) >= len(about) - 40  # the org's "About me", its links pointing at the MSP
+
+
+def test_an_id_of_another_org_s_person_is_never_mapped_into_this_org(sample, org, synced, tmp_path):
+    other = sample.orgs[0]
+    stranger = other.users[0]
+    directory_sync(sample, catalog_of(sample), other, "staging", [stranger], seed=1)
+    ours = [user for user in org.users if not user.home_org][-2]
+    mapping = tmp_path / "users.csv"
+    mapping.write_text(f"cloud_id,target_id,email\n{ours.cloud_id},{stranger.target_id},x@y\n")
+    before = snapshot(sample, "staging")
+
+    with pytest.raises(OffboardError, match=f"{stranger.target_id} is a person of org {other.target_org_id} in the target"):
+        fixup(sample, org, mapping=mapping)
+
+    assert snapshot(sample, "staging") == before
+
+
+def test_a_guest_the_mapping_names_is_a_question_not_a_mapping(sample, org, synced, tmp_path):
+    guest = next(user for user in org.users if user.home_org)
+    mapping = tmp_path / "users.csv"
+    mapping.write_text(f"cloud_id,target_id,email\n{guest.cloud_id},{guest.target_id},x@y\n")
+
+    with pytest.raises(OffboardError, match=f"{guest.cloud_id} is a guest from another org in the delivery, yet the user mapping maps it"):
+        fixup(sample, org, mapping=mapping)

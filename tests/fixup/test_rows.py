@@ -216,19 +216,34 @@ def test_db_fixup_refuses_a_bad_mapping_in_one_line_and_changes_nothing(project,
     assert snapshot(sample, "staging") == before
 
 
-def test_a_value_the_fixup_would_make_too_long_for_its_column_is_refused(sample, org):
+def test_a_value_the_fixup_would_make_too_long_for_its_column_is_refused_before_anything_changes(sample, org):
     """The MSP's host is longer than the cloud's: a URL already near its VARCHAR(2048) would overflow,
-    which SQLite would store and DB2 refuse. The table stays as it was, on every engine."""
+    which SQLite would store and DB2 refuse. No table changes, on every engine: not the ones
+    before it in the load order either (a fix-up stopped halfway would leave ids no longer the mapping's)."""
     imported(sample, org)
     near_full = f"https://{sample.cloud_hosts[0]}/" + "x" * (2048 - len(f"https://{sample.cloud_hosts[0]}/"))
     execute(sample, "staging", "DOGEAR", 'UPDATE "LINK" SET "URL" = :url WHERE "LINK_ID" = (SELECT MIN("LINK_ID") FROM "LINK")', url=near_full)
     [(key,)] = query(sample, "staging", "DOGEAR", 'SELECT "LINK_ID" FROM "LINK" WHERE "URL" = :url', url=near_full)
-    before = snapshot(sample, "staging")["DOGEAR.LINK"]
+    before = snapshot(sample, "staging")
     grown = 2048 + len(MSP_HOST) - len(sample.cloud_hosts[0])
 
     with pytest.raises(OffboardError) as caught:
         fixup(sample, org)
 
     assert str(caught.value) == (f"DOGEAR.LINK: after the fix-up, URL of the row with key {key} holds {grown} bytes, more than its "
-                                 "VARCHAR(2048) can: the table was left unchanged; shorten what the rule writes, or widen the column")
-    assert snapshot(sample, "staging")["DOGEAR.LINK"] == before
+                                 "VARCHAR(2048) can; nothing was changed: shorten the MSP host name or the mapped ids the rules "
+                                 "write, or widen the column")
+    assert snapshot(sample, "staging") == before
+
+
+def test_the_wsadmin_route_leaves_user_id_columns_to_the_product_and_lists_them(sample, org):
+    imported(sample, org)
+
+    report = fixup(sample, org, route="wsadmin")
+
+    assert {value for _, value in reference_values(sample, org, "users")} <= {user.cloud_id for user in org.users}
+    mapped = {user.cloud_id for user in org.users[:-1] if not user.home_org}
+    assert set(report.unmapped_ids) == mapped | {org.users[-1].cloud_id}  # still in place until the product's sync has run
+    links = reference_values(sample, org, "links")
+    assert not any("collabserv.com" in value for _, value in links)
+    assert not any(f"userid={cloud}" in value for cloud in mapped for _, value in links)  # ids in text are the fix-up's

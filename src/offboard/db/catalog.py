@@ -208,7 +208,6 @@ class ContentStore(_Strict):
     folder: str = Field(pattern=r"^[a-z]+(?:/[a-z]+)*$")  # under the shared data directory
     about: str
     layout: Layout | None = None  # None: the rows name the path (`content.path`)
-    links: bool = False  # its binaries may be text holding links (wiki pages): the fix-up rewrites those
 
 
 class Content(_Strict):
@@ -220,6 +219,7 @@ class Content(_Strict):
     path: list[str] | None = None
     id: str | None = None
     folder: str | None = None
+    links: bool = False  # the binaries are text holding links (wiki pages): the fix-up rewrites them
 
     @field_validator("path", mode="before")
     @classmethod

@@ -95,10 +95,12 @@ class _Locator:
         return found is not None and (path.startswith(found + "/") if self.folder else path == found)
 
 
-def org_content(catalog: Catalog, sources: Mapping[str, str], org_id: str, roots: Mapping[str, Path]) -> Iterator[tuple[str, str]]:
-    """(store, path relative to the store) of every file the org's rows point at; a folder's files
-    are listed under its store's root in `roots` (not following links)."""
-    tables = [t for t in catalog.tables() if t.content is not None]
+def org_content(catalog: Catalog, sources: Mapping[str, str], org_id: str, roots: Mapping[str, Path],
+                links_only: bool = False) -> Iterator[tuple[str, str]]:
+    """(store, path relative to the store) of every file the org's rows point at (`links_only`: of
+    the tables whose binaries hold links); a folder's files are listed under its store's root in
+    `roots` (not following links)."""
+    tables = [t for t in catalog.tables() if t.content is not None and (t.content.links or not links_only)]
     with opened_engines(sources, dict.fromkeys(t.database for t in tables), "source") as engines:
         for spec in tables:
             engine, locator = engines[spec.database], _Locator(catalog, spec)

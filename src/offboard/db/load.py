@@ -22,10 +22,8 @@ a delta) that a full reload would silently throw away. A delta is an upsert plus
 can be applied again without harm; one that names the key of another org's row is refused.
 
 A person table (the catalog's `person`) may also hold the target's own rows, made by the MSP's
-directory sync before the import: only rows whose key a delivery holds are the org's
-(offboard.db.delivered). A person the fix-up merged with the target's own (offboard.fixup.people)
-stays merged: a later delta's row of that person is not loaded again, rows pointing at it are
-loaded pointing at the target's person, and the person counts as present.
+directory sync before the import: only rows whose key a delivery holds are the org's, people the
+fix-up merged stay merged, and no delivery may change the target's own (offboard.db.persons).
 
 Tables load in the catalog's load order, parents first (foreign keys in the target hold at every
 commit); a delta's deletions run afterwards, children first, each table's in one transaction
@@ -35,7 +33,7 @@ keeps the target's row when the target has one, and gets the delivery's otherwis
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,10 +47,10 @@ from offboard.db.delfile import check_file, read_batches
 from offboard.db.fit import Fit
 from offboard.db.manifest import MANIFEST_FILE, Manifest, TableEntry, catalogued, read_manifest
 from offboard.delivery import INITIAL
-from offboard.db.delivered import PersonKeys, delivered_keys
-from offboard.db.scan import Progress, State, count_rows, looked_up, table_state
+from offboard.db.persons import Merged, OrgRows
+from offboard.db.scan import Progress, looked_up
 from offboard.db.statements import delete_keys, select_keys_of_others, select_referencing, tenant_literal
-from offboard.db.values import Decoder, shown_value
+from offboard.db.values import Decoder, driver_value, shown_value
 from offboard.errors import OffboardError
 
 BATCH_ROWS = 10_000
@@ -93,17 +91,19 @@ def import_delivery(
     if manifest.org_id != org_id:
         raise OffboardError(f"{delivery_dir} is a delivery of org {manifest.org_id}, not of {org_id}: nothing imported")
     tables = catalogued(manifest, catalog, str(delivery_dir / MANIFEST_FILE))
-    # An initial import finds none of the org's rows in the target, so nothing of theirs merged.
-    org = _Org(target_org_id, delivered_keys(catalog, delivery_dir.parent, org_id), merged if merged and manifest.delivery != INITIAL else {})
+    # An initial import finds none of the org's rows in the target: nothing of theirs merged yet.
+    org = OrgRows.of(catalog, delivery_dir, manifest, target_org_id, merged if manifest.delivery != INITIAL else None)
     with opened_engines(targets, dict.fromkeys(spec.database for spec, _ in tables), "target") as engines:
         for _, entry in tables:
             for chunk in entry.chunks:
                 check_file(delivery_dir, chunk)
         for database, engine in engines.items():
             require_tables(engine, [spec for spec, _ in tables if spec.database == database])
-        actions = [_action(engines[spec.database], manifest, spec, entry, org) for spec, entry in tables]
-        deletions = [_keys_onto_merged(spec, org.merged, _deleted_keys(spec, entry)) if action == MERGE else []
-                     for (spec, entry), action in zip(tables, actions)]
+        actions, contested = zip(*(_action(engines[spec.database], manifest, spec, entry, org) for spec, entry in tables))
+        deletions = [_deleted_keys(spec, entry) if action == MERGE else [] for (spec, entry), action in zip(tables, actions)]
+        for (spec, _), keys in zip(tables, deletions):
+            org.check_deleted(spec, keys, MANIFEST_FILE)
+        deletions = [org.keys_onto_merged(spec, keys) for (spec, _), keys in zip(tables, deletions)]
         for (spec, _), keys in zip(tables, deletions):
             if keys:
                 engine = engines[spec.database]
@@ -112,9 +112,9 @@ def import_delivery(
                                            f"{MANIFEST_FILE}: a deletion of {spec.qualified}")
         _refuse_orphans(engines, tables, deletions, target_org_id)
         written = [
-            _load(engines[spec.database], delivery_dir, manifest, spec, entry, org, batch_rows, progress)
+            _load(engines[spec.database], delivery_dir, manifest, spec, entry, org, mine, batch_rows, progress)
             if action in (LOAD, MERGE) else 0
-            for (spec, entry), action in zip(tables, actions)
+            for (spec, entry), action, mine in zip(tables, actions, contested)
         ]
         for (spec, entry), action, keys in reversed(list(zip(tables, actions, deletions))):
             if action == MERGE:
@@ -124,49 +124,31 @@ def import_delivery(
         return ImportResult(manifest.delivery, org_id, target_org_id, results)
 
 
-Merged = Mapping[str, Mapping[str, str | int]]  # person table -> the org's key merged away -> the target's key (typed)
-
-
-@dataclass(frozen=True)
-class _Org:
-    """The org in the target: its id there, its person tables' keys, the people merged."""
-
-    id: str
-    delivered: PersonKeys
-    merged: Merged
-
-    def state(self, connection: sa.Connection, spec: TableSpec) -> State:
-        return table_state(connection, spec, self.id, keys=self.delivered.get(spec.qualified))
-
-    def present(self, connection: sa.Connection, spec: TableSpec) -> int:
-        """The org's rows in the table; in a person table, those a delivery holds, merged ones too."""
-        if not spec.person:
-            return count_rows(connection, spec, self.id)
-        return self.state(connection, spec).rows + len(self.merged.get(spec.qualified, {}))
-
-
-def _action(engine: sa.Engine, manifest: Manifest, spec: TableSpec, entry: TableEntry, org: _Org) -> str:
-    """What to do with one table, or a refusal when the target is not in the expected state."""
+def _action(engine: sa.Engine, manifest: Manifest, spec: TableSpec, entry: TableEntry, org: OrgRows) -> tuple[str, dict[str, bytes]]:
+    """What to do with one table, and the rows of the target's own people it must leave alone (or
+    that an interrupted run of this delivery wrote); a refusal when the target is not in the expected state."""
     target_org_id = org.id
     with database_errors(engine, f"reading {spec.qualified}"), engine.connect() as connection:
         present = org.present(connection, spec)
+        contested = org.contested(connection, spec)
         if spec.ensure:  # the target's row stays, be it the MSP's own or one an earlier run loaded
             if not present:
-                return LOAD
+                return LOAD, contested
             same = present == entry.rows_total and org.state(connection, spec).checksum == entry.checksum
-            return SKIP if same else KEEP
+            return (SKIP if same else KEEP), contested
         if manifest.delivery != INITIAL:
             # Before, after, or between the rows and the deletions of an import that stopped.
-            if present not in (entry.rows_before, entry.rows_total, entry.rows_total + len(entry.deleted)):
+            states = org.states(spec, entry, _deleted_keys(spec, entry))
+            if present not in states:
                 raise OffboardError(
                     f"{spec.qualified} in {shown(engine)} holds {present} rows of org {target_org_id}, but "
-                    f"{manifest.delivery} follows {manifest.previous} with {entry.rows_before}: import the deliveries in order"
+                    f"{manifest.delivery} follows {manifest.previous} with {states[0]}: import the deliveries in order"
                 )
-            return MERGE
+            return MERGE, contested
         if present == 0:
-            return LOAD
-        if present == entry.rows_total and org.state(connection, spec).checksum == entry.checksum:
-            return SKIP
+            return LOAD, contested
+        if present == org.expected(spec, entry) and org.state(connection, spec).checksum == entry.checksum:
+            return SKIP, contested
     raise OffboardError(
         f"{spec.qualified} in {shown(engine)} already holds {present} rows of org {target_org_id} that are not this "
         f"initial delivery; an initial import needs the org's rows absent (import a delta instead, or remove the org's rows "
@@ -180,7 +162,8 @@ def _load(
     manifest: Manifest,
     spec: TableSpec,
     entry: TableEntry,
-    org: _Org,
+    org: OrgRows,
+    contested: Mapping[str, bytes],
     batch_rows: int,
     progress: Progress | None,
 ) -> int:
@@ -188,7 +171,7 @@ def _load(
     ends with the count check, a delta's after its deletions (`_delete`)."""
     target, target_org_id = table_of(spec, engine), org.id
     inserts = manifest.delivery == INITIAL or spec.ensure
-    onto_merged = None if inserts else _onto_merged(spec, org.merged)
+    onto_merged = None if inserts else org.onto_merged(spec)
     types = list(spec.types.values())
     written = 0
     with _left_unchanged(spec), database_errors(engine, f"importing {spec.qualified}"), engine.begin() as connection:
@@ -210,6 +193,7 @@ def _load(
                         raise OffboardError(f"{chunk.file}: record {records + misfit.row + 1}: {misfit.column} {misfit.problem}")
                     records += len(batch)
                     for rows in decoder.batches(batch):
+                        org.check_rows(spec, rows, contested, chunk.file)
                         if onto_merged:
                             rows = onto_merged(rows)
                         if not inserts:  # an insert of another org's key fails on its own; an upsert would skip it
@@ -226,42 +210,7 @@ def _load(
     return written
 
 
-def _onto_merged(spec: TableSpec, merged: Merged) -> Callable[[list], list] | None:
-    """For a delta's rows: drop the rows of people merged with the target's own, and point the
-    columns that reference them at the target's person (None: nothing of the table is merged)."""
-    drop = {str(key) for key in merged.get(spec.qualified, {})} if spec.person else set()
-    moves = {spec.column_names.index(column): moved for column, moved in _merged_moves(spec, merged).items()}
-    if not drop and not moves:
-        return None
-    position = spec.key_positions[0]
-
-    def onto(rows: list) -> list:
-        kept = [list(row) for row in rows if shown_value(row[position]) not in drop]
-        for row in kept:
-            for i, moved in moves.items():
-                if row[i] is not None:
-                    row[i] = moved.get(shown_value(row[i]), row[i])
-        return kept
-
-    return onto
-
-
-def _keys_onto_merged(spec: TableSpec, merged: Merged, keys: list[tuple]) -> list[tuple]:
-    """A delta's deleted keys as the target holds them: a key column pointing at a merged person
-    points at the target's person there."""
-    moves = {spec.key.index(column): moved for column, moved in _merged_moves(spec, merged).items() if column in spec.key}
-    if not moves:
-        return keys
-    return [tuple(moves[i].get(shown_value(value), value) if i in moves else value for i, value in enumerate(key)) for key in keys]
-
-
-def _merged_moves(spec: TableSpec, merged: Merged) -> dict[str, dict[str, object]]:
-    """Column pointing at a person table -> the org's key merged away (recorded) -> the target's (driver value)."""
-    return {column: {str(k): _driver_value(spec.types[column], v) for k, v in merged[parent].items()}
-            for column, parent in spec.parents.items() if merged.get(parent)}
-
-
-def _delete(engine: sa.Engine, spec: TableSpec, entry: TableEntry, org: _Org, keys: list[tuple]) -> None:
+def _delete(engine: sa.Engine, spec: TableSpec, entry: TableEntry, org: OrgRows, keys: list[tuple]) -> None:
     """A delta's deletions of one table, then its count check, in one transaction."""
     target = table_of(spec, engine)
     with _left_unchanged(spec), database_errors(engine, f"importing {spec.qualified}"), engine.begin() as connection:
@@ -270,12 +219,13 @@ def _delete(engine: sa.Engine, spec: TableSpec, entry: TableEntry, org: _Org, ke
         _require_count(connection, engine, spec, entry, org)
 
 
-def _require_count(connection: sa.Connection, engine: sa.Engine, spec: TableSpec, entry: TableEntry, org: _Org) -> None:
-    after, target_org_id = org.present(connection, spec), org.id
-    if after != entry.rows_total:
+def _require_count(connection: sa.Connection, engine: sa.Engine, spec: TableSpec, entry: TableEntry, org: OrgRows) -> None:
+    after, expected = org.present(connection, spec), org.expected(spec, entry)
+    if after != expected:
+        merged = f", less {entry.rows_total - expected} merged into the target's people" if expected != entry.rows_total else ""
         raise OffboardError(
-            f"{spec.qualified} in {shown(engine)} would hold {after} rows of org {target_org_id}, the source had "
-            f"{entry.rows_total} (a key taken by another org?)"
+            f"{spec.qualified} in {shown(engine)} would hold {after} rows of org {org.id}, the source had "
+            f"{entry.rows_total}{merged} (a key taken by another org?)"
         )
 
 
@@ -283,19 +233,9 @@ def _deleted_keys(spec: TableSpec, entry: TableEntry) -> list[tuple]:
     """The manifest's deleted keys as the driver takes them (bytes for binary columns), or a refusal."""
     types = [spec.types[k] for k in spec.key]
     try:
-        return [tuple(_driver_value(t, value) for t, value in zip(types, key)) for key in entry.deleted]
+        return [tuple(driver_value(t, value) for t, value in zip(types, key)) for key in entry.deleted]
     except (TypeError, ValueError):
         raise OffboardError(f"{MANIFEST_FILE}: {spec.qualified} deletes a key that its key columns cannot hold") from None
-
-
-def _driver_value(column_type, value: str | int) -> bytes | str | int:
-    if column_type.is_integer:
-        if not isinstance(value, int):
-            raise TypeError
-        return value
-    if not isinstance(value, str):
-        raise TypeError
-    return bytes.fromhex(value) if column_type.is_binary else value
 
 
 def _refuse_orphans(engines: Mapping[str, sa.Engine], tables: list[tuple[TableSpec, TableEntry]], deletions: list[list[tuple]],

@@ -52,6 +52,11 @@ def select_referencing(table: sa.Table, tenant: str, key: list[str], column: str
         table.c[tenant] == tenant_literal(org_id), table.c[column].in_(sa.bindparam("parents", expanding=True)))
 
 
+def select_among(table: sa.Table, columns: list[str], column: str) -> sa.Select:
+    """`columns` of the rows of any tenant whose `column` holds one of the expanding `values`."""
+    return sa.select(*(table.c[name] for name in columns)).where(table.c[column].in_(sa.bindparam("values", expanding=True)))
+
+
 def count_org_rows(table: sa.Table, tenant: str) -> sa.Select:
     return sa.select(sa.func.count()).select_from(table).where(table.c[tenant] == sa.bindparam("org"))
 

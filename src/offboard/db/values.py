@@ -29,6 +29,18 @@ def text_bytes(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
 
 
+def driver_value(column_type: ColumnType, value: str | int) -> bytes | str | int:
+    """A key value as JSON records keep it (a manifest's deleted keys, the merge record: integers
+    as numbers, bytes in hex) as the driver takes it; TypeError or ValueError if it cannot be one."""
+    if column_type.is_integer:
+        if not isinstance(value, int):
+            raise TypeError
+        return value
+    if not isinstance(value, str):
+        raise TypeError
+    return bytes.fromhex(value) if column_type.is_binary else value
+
+
 def shown_value(value: object) -> str:
     """A key value as messages and records show it: hex for bytes, else its text."""
     return value.hex() if isinstance(value, bytes) else str(value)

@@ -17,9 +17,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from offboard.db.catalog import Catalog
-from offboard.db.delivered import delivered_keys
+from offboard.db.persons import OrgRows
 from offboard.db.connect import database_errors, opened_engines, table_of
-from offboard.fixup.report import FixupReport
+from offboard.fixup.report import FixupReport, merged_keys
 from offboard.db.manifest import MANIFEST_FILE, catalogued, read_manifest
 from offboard.db.scan import Progress, table_state
 from offboard.db.statements import tenant_literal
@@ -84,19 +84,19 @@ def verify_target(
         what = "a dry run" if fixup_report.dry_run else f"for org {fixup_report.org_id}"
         raise OffboardError(f"the fix-up report is {what}; verify needs the report of the fix-up of org {target_org_id}")
     tables = catalogued(manifest, catalog, str(delivery_dir / MANIFEST_FILE))
-    delivered = delivered_keys(catalog, delivery_dir.parent, org_id)  # a person table's org rows
+    org = OrgRows.of(catalog, delivery_dir, manifest, target_org_id, merged_keys(fixup_report.merged) if fixup_report else None)
     with opened_engines(targets, dict.fromkeys(spec.database for spec, _ in tables), "target") as engines:
         checks = []
         for spec, entry in tables:
             fixed = fixup_report.table(spec.qualified) if fixup_report else None
             expected = fixed.checksum if fixed else entry.checksum
-            expected_rows = entry.rows_total - (fixup_report.merged_from(spec.qualified) if fixup_report else 0)
+            expected_rows = org.expected(spec, entry)  # less the org's people merged into the target's
             engine = engines[spec.database]
             with database_errors(engine, f"verifying {spec.qualified}"), engine.connect() as connection:
                 target = table_of(spec, engine)
                 if not sa.inspect(connection).has_table(target.name, schema=target.schema):
                     checks.append(TableCheck(spec.qualified, expected_rows, expected, None, None))
                     continue
-                state = table_state(connection, spec, target_org_id, progress, keys=delivered.get(spec.qualified))
+                state = table_state(connection, spec, target_org_id, progress, keys=org.delivered.get(spec.qualified))
             checks.append(TableCheck(spec.qualified, expected_rows, expected, state.rows, state.checksum, spec.ensure))
         return VerifyResult(manifest.delivery, target_org_id, "fix-up report" if fixup_report else "manifest", checks)

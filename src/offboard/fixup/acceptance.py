@@ -17,7 +17,7 @@ from offboard.fixup.unmapped import FixupFacts, decide, named
 from offboard.project import Project, read_utf8
 from offboard.runbook.commands import KnownOutputs, OutputsLoader, stack_outputs
 from offboard.runbook.journal import Acceptance, Journal, utc_now
-from offboard.runbook.leaks import Sensitive
+from offboard.runbook.modules import secrets_of
 from offboard.runbook.mirror import into_bucket
 
 ACCEPT_STEP = "accept-unmapped"  # the journal line's step: a decision, not a step of a workflow
@@ -44,8 +44,8 @@ def read_ids(path: Path) -> list[str]:
 def accept_unmapped(project: Project, stack: str, target: str, ids: list[str], *, reason: str, by: str, backend: str,
                     outputs: OutputsLoader | None = None) -> Accepted:
     """Journal the acceptance of `ids`, each unmapped in the last fix-up of `target`; anything
-    else is refused and nothing is written. A reason or name holding the stack's key is refused
-    as `runbook confirm` refuses it."""
+    else is refused and nothing is written. A reason or name holding the stack's key or a database
+    password is refused, as `runbook confirm` refuses it."""
     by, reason, ids = by.strip(), reason.strip(), list(dict.fromkeys(ids))
     if not by:
         raise OffboardError("say who accepts the unmapped users: --by NAME")
@@ -62,7 +62,7 @@ def accept_unmapped(project: Project, stack: str, target: str, ids: list[str], *
         raise OffboardError(f"{named(unknown)} {'is' if one else 'are'} not unmapped in the last fix-up of {target}: take "
                             f"{'it' if one else 'them'} out of the list, or run the fix-up first; nothing was accepted")
     known = KnownOutputs(outputs or (lambda: stack_outputs(project, customer, backend)))
-    sensitive = Sensitive.of(known.get())
+    sensitive = secrets_of(customer, known.get())  # the key and the databases' passwords
     sensitive.refuse(f"{by}\n{reason}", f"the acceptance of unmapped users of {target}")
     journal = Journal.of_stack(project, stack, mirror=into_bucket(known.get))
     with journal.lock():

@@ -1,5 +1,5 @@
-"""Links in the org's binaries: the text files (wiki pages) of the stores the catalog marks
-`links`, rewritten in the target's store by the fix-up's rules.
+"""Links in the org's binaries: the text files (wiki pages) of the tables whose content the
+catalog marks `links`, rewritten in the target's store by the fix-up's rules.
 
 The org's files in a target are those its imports wrote there, as the store's owner record says
 (`offboard.files.owners`: kept with the store, out of reach of the bucket's key), each with the
@@ -20,13 +20,12 @@ import os
 import secrets
 import stat
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from offboard.db.catalog import Catalog
 from offboard.errors import OffboardError
 from offboard.files.owners import RESERVED, OwnerRecord
 from offboard.files.selection import StoreFolders, StoreRoots
@@ -76,21 +75,24 @@ class _Page(NamedTuple):
     mode: int
 
 
-def linked_files(catalog: Catalog, roots: StoreRoots, org_id: str) -> list[LinkedFile]:
-    """The files the org's imports wrote into the target's stores that the catalog marks `links`
-    (`org_id`: the org's id in the target), in name order. Refused in one line, before anything is
-    written, when a name is not a plain path inside its store, as the import would refuse it."""
-    stores = {store: root for store, root in roots.items() if store in catalog.content_stores and catalog.content_stores[store].links}
+def linked_files(roots: StoreRoots, org_id: str, pages: Collection[tuple[str, str]]) -> list[LinkedFile]:
+    """The files the org's imports wrote into the target's stores (`org_id`: the org's id in the
+    target) that the org's rows of a table whose binaries hold links point at (`pages`: store,
+    path; offboard.db.content.org_content), in name order. Refused in one line, before anything
+    is written, when a name is not a plain path inside its store, as the import would refuse it."""
+    stores = {store: root for store, root in roots.items() if any(page[0] == store for page in pages)}
     folders = StoreFolders(stores)
     found = []
     for store, root in sorted(folders.roots.items()):
         record = OwnerRecord(root)
         for relative, sha256 in sorted(record.delivered(org_id).items()):
             try:
-                found.append(LinkedFile(store, relative, folders.path(f"{store}/{relative}"), sha256))
+                path = folders.path(f"{store}/{relative}")
             except OffboardError as error:
                 raise OffboardError(f"fix-up of the files refused, nothing rewritten: {error}; check the record of who owns "
                                     f"the store's files ({record.path}) and the links in the store") from None
+            if (store, relative) in pages:  # not an attachment, an image: the org's too, but no page
+                found.append(LinkedFile(store, relative, path, sha256))
     return found
 
 

@@ -32,10 +32,11 @@ from offboard.db.catalog import Catalog, TableSpec, derive
 from offboard.db.connect import database_errors, table_of
 from offboard.db.delivered import PersonKeys
 from offboard.db.scan import looked_up, org_batches
-from offboard.db.statements import delete_keys, select_referencing, update_columns
+from offboard.db.statements import delete_keys, select_among, select_referencing, update_columns
 from offboard.db.values import key_text, shown_value
 from offboard.errors import OffboardError
 from offboard.fixup.report import Merge
+from offboard.fixup.rewrite import Rewriter
 
 SHOWN_CONFLICTS = 10
 
@@ -62,9 +63,9 @@ class PeoplePlan:
 
 
 def plan_people(engines: Mapping[str, sa.Engine], catalog: Catalog, orgs: tuple[str, str], delivered: PersonKeys,
-                mapped: Callable[[str], str]) -> PeoplePlan:
+                rewriter: Rewriter) -> PeoplePlan:
     """Guests, merges and conflicts of the org's people in a target. `orgs`: the cloud org id and
-    the target's; `mapped`: a user id as the mapping turns it (unchanged when unknown)."""
+    the target's; `rewriter.mapped`: a user id as the mapping turns it (unchanged when unknown)."""
     plan = PeoplePlan()
     people = [spec for spec in catalog.tables() if spec.person]
     tables = {spec.qualified: _rows(engines[spec.database], spec, orgs[1]) for spec in people}
@@ -73,8 +74,14 @@ def plan_people(engines: Mapping[str, sa.Engine], catalog: Catalog, orgs: tuple[
         if home:
             plan.guests.update(row[spec.person.id] for row in tables[spec.qualified]
                                if (row[home] or "").strip() not in ("", *orgs) and row[spec.person.id])
+    rewriter.guests = plan.guests  # never mapped, from here on
+    # The mapping is the MSP's directory, the delivery whoever held the bucket's key: a person
+    # both call theirs is a question for a person, not for the fix-up.
+    plan.conflicts += [f"{guest} is a guest from another org in the delivery, yet the user mapping maps it"
+                       for guest in sorted(plan.guests & set(rewriter.users))]
     for spec in people:
-        _plan_table(spec, tables[spec.qualified], delivered[spec.qualified], mapped, plan)
+        _plan_table(spec, tables[spec.qualified], delivered[spec.qualified], rewriter.mapped, plan)
+        plan.conflicts += _held_elsewhere(engines[spec.database], spec, tables[spec.qualified], delivered[spec.qualified], rewriter, orgs[1])
     for database in dict.fromkeys(move.table.database for move in plan.moves):
         moves = [move for move in plan.moves if move.table.database == database]
         plan.conflicts += _collisions(engines[database], catalog, moves, orgs[1])
@@ -122,6 +129,25 @@ def _plan_table(spec: TableSpec, rows: list[dict], delivered: set[str], mapped: 
         seen: Counter = Counter(_after(spec, row, columns, mapped, text(row[key]) in delivered) for row in remaining)
         plan.conflicts += [f"{spec.qualified}: ({', '.join(columns)}) = ({', '.join(map(str, values))}) would be held by {count} rows"
                            for values, count in seen.items() if count > 1 and None not in values]
+
+
+def _held_elsewhere(engine: sa.Engine, spec: TableSpec, rows: list[dict], delivered: set[str], rewriter: Rewriter,
+                    org_id: str) -> list[str]:
+    """A user id the mapping gives one of the org's people that stands, in the target, for a
+    person of another org (a row of another tenant whose home org, where the table names one, is
+    not this org): mapping onto it would make another org's person this org's."""
+    text, key, person = key_text(spec.types[spec.key[0]]), spec.key[0], spec.person
+    wanted = sorted({rewriter.users[row[person.id]] for row in rows
+                     if text(row[key]) in delivered and row[person.id] in rewriter.users and row[person.id] not in rewriter.guests})
+    if not wanted:
+        return []
+    columns = [person.id, spec.tenant, *filter(None, [person.home_org])]
+    statement = select_among(table_of(spec, engine), columns, person.id)
+    with database_errors(engine, f"reading {spec.qualified}"), engine.connect() as connection:
+        found = [dict(zip(columns, row)) for row in looked_up(connection, statement, "values", wanted)]
+    return [f"{spec.qualified}: {row[person.id]} is a person of org {str(row[spec.tenant]).strip()} in the target"
+            for row in found if str(row[spec.tenant]).strip() != org_id
+            and (person.home_org is None or str(row[person.home_org] or "").strip() != org_id)]
 
 
 def _after(spec: TableSpec, row: dict, columns: list[str], mapped: Callable[[str], str], ours: bool) -> tuple:
@@ -172,7 +198,7 @@ def refuse_conflicts(plan: PeoplePlan) -> None:
                             "correct the user mapping or the target's people, then run the fix-up again")
 
 
-def merge_people(engines: Mapping[str, sa.Engine], catalog: Catalog, plan: PeoplePlan, org_id: str,
+def merge_people(engines: Mapping[str, sa.Engine], catalog: Catalog, plan: PeoplePlan, org_id: str, rewriter: Rewriter,
                  record: Callable[[list[Merge]], None]) -> None:
     """Apply the plan's merges, one transaction per database; `record` keeps them (in the stack's
     state) before each commit, so that a crash right after still knows what was merged."""
@@ -180,6 +206,8 @@ def merge_people(engines: Mapping[str, sa.Engine], catalog: Catalog, plan: Peopl
         engine = engines[database]
         moves = [move for move in plan.moves if move.table.database == database]
         with database_errors(engine, "merging the org's people"), engine.begin() as connection:
+            for move in moves:
+                _fill(connection, catalog.table(move.table.qualified), move, org_id, rewriter)
             for child, column, parent in _children(catalog, database):
                 onto = {move.removed: move for move in moves if move.table.qualified == parent}
                 if not onto:
@@ -195,3 +223,27 @@ def merge_people(engines: Mapping[str, sa.Engine], catalog: Catalog, plan: Peopl
                 executing(connection, delete_keys(table_of(spec, engine), spec.tenant, spec.key, org_id), spec.key)(
                     [(move.removed,) for move in moves if move.table.qualified == qualified])
             record([move.record for move in moves])
+
+
+def _fill(connection: sa.Connection, spec: TableSpec, move: _Move, org_id: str, rewriter: Rewriter) -> None:
+    """What the org's row knows that the target's lacks (a NULL there: an "About me", a blog URL)
+    goes into the target's row, its links rewritten; the target's values stay, and the columns
+    where the org's differed are recorded. Identity columns are the target's."""
+    table, key = table_of(spec, connection.engine), spec.key[0]
+    found = looked_up(connection, select_among(table, spec.column_names, key), "values", [move.removed, move.kept])
+    rows = {row[key]: row for row in (dict(zip(spec.column_names, values)) for values in found)}
+    ours, theirs = rows[move.removed], rows[move.kept]
+    fixed = {*spec.key, spec.tenant, *spec.references.users, *spec.references.orgs, *spec.references.derived}
+    filled = {}
+    for column in spec.column_names:
+        if column in fixed or ours[column] is None or ours[column] == theirs[column]:
+            continue
+        if theirs[column] is None:
+            filled[column] = rewriter.text(ours[column], Counter(), None) if column in spec.references.links else ours[column]
+        else:
+            move.record.differed.append(column)
+    if filled:
+        names = list(filled)
+        executing(connection, update_columns(table, spec.tenant, spec.key, names, org_id),
+                  [*(f"set_{name}" for name in names), f"key_{key}"])([(*filled.values(), move.kept)])
+        move.record.filled = names

@@ -52,15 +52,19 @@ class Unmapped(BaseModel):
 
 
 class Merge(BaseModel):
-    """A person the MSP's directory sync had already made in the target: the org's row (its key
-    `kept`) now stands for that person (`person`, the id in the new home); the target's row
-    (key `removed`) is gone and the `repointed` rows that pointed at it point at the org's."""
+    """A person the MSP's directory sync had already made in the target (`person`, the id in the
+    new home): the target's row (its key `kept`) stands for them; the org's row (key `removed`)
+    is gone, the `repointed` rows of the org that pointed at it point at the target's, the columns
+    the target's row lacked were `filled` from the org's, and where both had a value and the
+    org's `differed`, the target's stays."""
 
     table: str
     person: str
     kept: str
     removed: str
     repointed: int
+    filled: list[str] = []
+    differed: list[str] = []
 
 
 class RewrittenFile(BaseModel):
@@ -90,10 +94,6 @@ class FixupReport(BaseModel):
     @property
     def unmapped_ids(self) -> list[str]:
         return [user.id for user in self.unmapped]
-
-    def merged_from(self, table: str) -> int:
-        """The org's rows of a person table merged away into the target's own people."""
-        return sum(merge.table == table for merge in self.merged)
 
     @property
     def changed_rows(self) -> int:

@@ -29,6 +29,12 @@ class Rewriter:
         self.user_patterns = [re.compile(p) for p in rules.users.in_text]
         self.unmapped: dict[str, Counter[Where]] = {}
 
+    def copy(self) -> Rewriter:
+        """The same rules, mapping and guests, counting afresh."""
+        twin = Rewriter(self.rules, self.users, self.route)
+        twin.guests = self.guests
+        return twin
+
     def mapped(self, value: str) -> str:
         """A user id as the mapping turns it: guests and unknown ids stay as they are."""
         return value if value in self.guests else self.users.get(value, value)

@@ -60,16 +60,17 @@ def fixup_target(
     the text among its `linked` files (offboard.fixup.files; `earlier`: what the fix-ups rewrote
     there before). `delivered`: the keys of the org's rows in person tables
     (offboard.db.delivered); `route`: wsadmin leaves whole user-id columns to the product's commands."""
-    rewriter = Rewriter(rules, read_user_mapping(rules.users.mapping), route)
+    users = read_user_mapping(rules.users.mapping)
+    rewriter = Rewriter(rules, users, route)
     tables, org_id = catalog.tables(), rules.org.target
     with opened_engines(targets, dict.fromkeys(t.database for t in tables), "target") as engines:
         for database, engine in engines.items():
             require_tables(engine, [t for t in tables if t.database == database])
-        plan = plan_people(engines, catalog, (rules.org.cloud, org_id), delivered, rewriter.mapped)
+        plan = plan_people(engines, catalog, (rules.org.cloud, org_id), delivered, rewriter)
         refuse_conflicts(plan)
-        rewriter.guests = plan.guests
+        _refuse_misfits(engines, tables, rewriter, org_id, delivered)
         if not dry_run:
-            merge_people(engines, catalog, plan, org_id, record_merges)
+            merge_people(engines, catalog, plan, org_id, rewriter, record_merges)
         results = [_fixup_table(engines[spec.database], spec, rewriter, org_id, delivered.get(spec.qualified), dry_run, progress)
                    for spec in tables]
     files = rewrite_linked_files(linked, rewriter, earlier, dry_run=dry_run)
@@ -79,27 +80,57 @@ def fixup_target(
                        guests=sorted(plan.guests), merged=plan.merges, files=files.files, files_left=files.left)
 
 
-def _fixup_table(engine: sa.Engine, spec: TableSpec, rewriter: Rewriter, org_id: str, keys: set[str] | None, dry_run: bool,
-                 progress: Progress | None) -> TableFixup:
+def _columns(spec: TableSpec) -> list[ColumnFixup]:
     references = spec.references
     kinds = {**dict.fromkeys(references.links, "links"), **dict.fromkeys(references.users, "users"),
              **dict.fromkeys(references.orgs, "orgs"), **dict.fromkeys(references.derived, "derived")}
-    columns = [ColumnFixup(column=name, kind=kind) for name, kind in kinds.items()]
+    return [ColumnFixup(column=name, kind=kind) for name, kind in kinds.items()]
+
+
+def _refuse_misfits(engines: Mapping[str, sa.Engine], tables: list[TableSpec], rewriter: Rewriter, org_id: str,
+                    delivered: PersonKeys) -> None:
+    """Refuse, before anything is written, a rewrite that a column cannot hold (a host name or an id
+    of the mapping longer than the cloud's, in a value already near its column's length): a fix-up
+    stopped halfway would leave some tables rewritten and their ids no longer the mapping's."""
+    checker = rewriter.copy()  # counts nothing of the real run
+    for spec in tables:
+        columns = _columns(spec)
+        if not columns:
+            continue
+        fit = Fit([(column.column, spec.columns[column.column]) for column in columns], lobs_inline=True)
+        engine = engines[spec.database]
+        with database_errors(engine, f"reading {spec.qualified}"), engine.connect() as connection:
+            for batch in _changes(connection, spec, checker, org_id, delivered.get(spec.qualified), columns, None):
+                misfit = fit.first_misfit(batch)
+                if misfit:
+                    key = ", ".join(map(shown_value, batch[misfit.row][len(columns):]))
+                    raise OffboardError(
+                        f"{spec.qualified}: after the fix-up, {misfit.column} of the row with key {key} {misfit.problem}; nothing "
+                        "was changed: shorten the MSP host name or the mapped ids the rules write, or widen the column")
+
+
+def _fixup_table(engine: sa.Engine, spec: TableSpec, rewriter: Rewriter, org_id: str, keys: set[str] | None, dry_run: bool,
+                 progress: Progress | None) -> TableFixup:
+    columns = _columns(spec)
     with database_errors(engine, f"fixing up {spec.qualified}"), engine.begin() as connection:
         if columns:
             with tempfile.TemporaryFile() as spool:
-                if _rewrite(connection, spec, rewriter, org_id, keys, columns, spool, progress) and not dry_run:
+                changed = 0
+                for batch in _changes(connection, spec, rewriter, org_id, keys, columns, progress):
+                    pickle.dump(batch, spool)
+                    changed += len(batch)
+                if changed and not dry_run:
                     spool.seek(0)
-                    _write(connection, spec, list(kinds), org_id, _spooled(spool))
+                    _write(connection, spec, [column.column for column in columns], org_id, _spooled(spool))
         state = table_state(connection, spec, org_id, keys=keys)
     return TableFixup(table=spec.qualified, rows=state.rows, checksum=None if dry_run else state.checksum, columns=columns)
 
 
-def _rewrite(connection: sa.Connection, spec: TableSpec, rewriter: Rewriter, org_id: str, keys: set[str] | None,
-             columns: list[ColumnFixup], spool, progress: Progress | None) -> int:
-    """Read the org's reference columns, count, and spool the changed rows (new values, then key).
-    In a person table, a row that is not a person (`person.where`) keeps its user ids, and ids in
-    the target's own rows (not the org's) are not reported as unmapped."""
+def _changes(connection: sa.Connection, spec: TableSpec, rewriter: Rewriter, org_id: str, keys: set[str] | None,
+             columns: list[ColumnFixup], progress: Progress | None) -> Iterator[list[tuple]]:
+    """The org's changed rows, a batch at a time (new values of `columns`, then the key), counted
+    in `columns`. In a person table the target's own rows (their key no delivery's: `keys`) are left
+    alone, and a row that is not a person (`person.where`) keeps its user ids."""
     apply = {"links": rewriter.text, "users": rewriter.user, "orgs": rewriter.org}
     names = [column.column for column in columns]
     derived = [(names.index(name), *spec.references.rule(name)) for name in spec.references.derived]
@@ -109,18 +140,19 @@ def _rewrite(connection: sa.Connection, spec: TableSpec, rewriter: Rewriter, org
     selected = [*spec.key, *names, *extra]
     width, text = len(spec.key), key_text(spec.types[spec.key[0]])
     checks = [(selected.index(column), str(value)) for column, value in (person.where if person else {}).items()]
-    changed, batch, seen = 0, [], 0
+    batch, seen = [], 0
     for rows in org_batches(connection, spec, org_id, selected):
         for row in rows:
+            if keys is not None and text(row[0]) not in keys:
+                continue  # the target's own person
             old = list(row[width:width + len(names)])
             new = list(old)
             is_person = all(str(row[i]).strip() == value for i, value in checks)
-            ours = keys is None or text(row[0]) in keys
             for i, column in enumerate(columns):
                 if old[i] is None or column.kind == "derived" or (column.kind == "users" and not is_person):
                     continue
                 tally: Counter = Counter()
-                new[i] = apply[column.kind](old[i], tally, (spec.qualified, column.column) if ours else None)
+                new[i] = apply[column.kind](old[i], tally, (spec.qualified, column.column))
                 if new[i] != old[i]:
                     column.record(tally)
             for i, rule, source in derived:
@@ -130,16 +162,16 @@ def _rewrite(connection: sa.Connection, spec: TableSpec, rewriter: Rewriter, org
                         columns[i].record(Counter())
             if new != old:
                 batch.append((*new, *row[:width]))
-                changed += 1
             if len(batch) == SPOOL_ROWS:
-                pickle.dump(batch, spool)
+                yield batch
                 batch = []
         seen += len(rows)
         if progress:
             progress(spec.qualified, seen)
     if batch:
-        pickle.dump(batch, spool)
-    return changed
+        yield batch
+
+
 def _spooled(spool) -> Iterator[list[tuple]]:
     while True:
         try:
@@ -151,11 +183,5 @@ def _spooled(spool) -> Iterator[list[tuple]]:
 def _write(connection: sa.Connection, spec: TableSpec, names: list[str], org_id: str, batches: Iterator[list[tuple]]) -> None:
     statement = update_columns(table_of(spec, connection.engine), spec.tenant, spec.key, names, org_id)
     write = executing(connection, statement, [*(f"set_{n}" for n in names), *(f"key_{k}" for k in spec.key)])
-    fit = Fit([(name, spec.columns[name]) for name in names], lobs_inline=True)
-    for batch in batches:
-        misfit = fit.first_misfit(batch)
-        if misfit:  # a host name longer than the cloud's, say, in a value already near its column's length
-            key = ", ".join(map(shown_value, batch[misfit.row][len(names):]))
-            raise OffboardError(f"{spec.qualified}: after the fix-up, {misfit.column} of the row with key {key} {misfit.problem}: "
-                                "the table was left unchanged; shorten what the rule writes, or widen the column")
+    for batch in batches:  # every value fits: `_refuse_misfits` saw them all before the first write
         write(batch)

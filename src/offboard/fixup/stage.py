@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from offboard.db import stages as db_stages
+from offboard.db.content import org_content
 from offboard.db.delivered import delivered_keys
 from offboard.db.scan import Progress
 from offboard.customer import content_roots
@@ -28,9 +29,11 @@ def fixup(runtime: Runtime, *, org_id: str, target_org_id: str, target: str, tar
     catalog = db_stages.catalog(project)
     rules = render_rules(project, cloud_hosts=cloud_hosts, msp_host=msp_host, cloud_org_id=org_id,
                          target_org_id=target_org_id, user_mapping=project.root / user_mapping)
-    linked = linked_files(catalog, content_roots(target_stores, project.root), target_org_id)  # refuses a bad name first
+    urls, roots = db_stages.target_urls(runtime, target, target_databases), content_roots(target_stores, project.root)
+    pages = set(org_content(catalog, urls, target_org_id, roots, links_only=True))
+    linked = linked_files(roots, target_org_id, pages)  # refuses a bad name before anything is written
     merges = merges_path(state, target)
-    report = fixup_target(catalog, db_stages.target_urls(runtime, target, target_databases), rules,
+    report = fixup_target(catalog, urls, rules,
                           delivered=delivered_keys(catalog, db_stages.import_dir(runtime), org_id), route=route,
                           record_merges=lambda done: add_merges(merges, done), linked=linked,
                           earlier=read_rewritten(state, target), dry_run=runtime.dry_run, progress=progress)

@@ -32,7 +32,7 @@ class FixupFacts:
 
     target: str
     decisions: list[Decision]
-    merged: int  # people the directory sync had already made in the target
+    merged: int  # people the directory sync had already made in the target (each once, whatever the tables)
     guests: int  # people whose home is another org
 
     @property
@@ -57,7 +57,7 @@ def decide(report: FixupReport, acceptances: list[Acceptance], target: str) -> F
     """The report's unmapped ids, each with the latest of `acceptances` of `target` naming it."""
     covering = {user_id: line for line in acceptances if line.target == target for user_id in line.ids}
     return FixupFacts(target, [Decision(user, covering.get(user.id)) for user in report.unmapped],
-                      len(report.merged), len(report.guests))
+                      len({merge.person for merge in report.merged}), len(report.guests))
 
 
 def last_fixup(project: Project, stack: str, target: str) -> FixupFacts | None:
@@ -78,5 +78,5 @@ def open_refusal(stack: str, target: str, ids: list[str]) -> str:
     """Why verify fails while ids are open, and the two ways on, in one line."""
     count = f"{len(ids)} user id{'s' if len(ids) != 1 else ''}"
     return (f"{count} unmapped in the last fix-up of {target} and not accepted ({named(ids)}): add them to the user "
-            f"mapping and run the fix-up again, or accept them with `offboard db accept-unmapped {stack} {target} "
-            "--ids FILE --reason TEXT --by NAME`")
+            "mapping (on the wsadmin route: run its script and the directory sync) and run the fix-up again, or accept "
+            f"them with `offboard db accept-unmapped {stack} {target} --ids FILE --reason TEXT --by NAME`")

@@ -17,9 +17,8 @@ from offboard.infra.outputs import StackOutputs
 from offboard.project import Project
 from offboard.runbook.engine import Engine, Outcome, Plan, StepRunner, StepView
 from offboard.runbook.journal import Journal
-from offboard.runbook.leaks import Sensitive
 from offboard.runbook.mirror import into_bucket
-from offboard.runbook.modules import RenderedModule, RenderedModules, render_modules
+from offboard.runbook.modules import RenderedModule, RenderedModules, render_modules, secrets_of
 from offboard.runbook.texts import write_texts
 from offboard.runbook.workflow import WORKFLOWS, load_runbook
 
@@ -85,7 +84,7 @@ def open_engine(project: Project, stack: str, *, backend: str,
         journal=journal,
         runner=runner if runner is not None else RenderedModules(project, stack, backend, journal),
         write_texts=lambda step: write_texts(project, customer, step, known.get()),
-        sensitive=lambda: Sensitive.of(known.get()),
+        sensitive=lambda: secrets_of(customer, known.get()),  # the key and the databases' passwords
     )
 
 

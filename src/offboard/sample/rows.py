@@ -98,7 +98,7 @@ class RowMaker:
         if spec.content:
             self.locate(spec, values)
             sizes = []
-            pages = self.catalog.content_stores[spec.content.store].links
+            pages = spec.content.links
             for relative in content_files(self.catalog, self.layout, spec, values, self.rng):
                 data = self.page() if pages and self.rng.random() < 0.5 else self.rng.randbytes(self.rng.randrange(200, 4000))
                 path = self.layout.content_stores[spec.content.store] / relative
