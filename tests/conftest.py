@@ -93,6 +93,15 @@ def postgres_server(tmp_path_factory):
     remove_cluster(folder)
 
 
+def pytest_collection_modifyitems(config, items):
+    """A test marked `one_engine` runs on SQLite only: its PostgreSQL twin is deselected."""
+    twins = [item for item in items if item.get_closest_marker("one_engine")
+             and getattr(item, "callspec", None) and item.callspec.params.get("server") == "postgresql"]
+    if twins:
+        config.hook.pytest_deselected(items=twins)
+        items[:] = [item for item in items if item not in twins]
+
+
 @pytest.fixture(scope="session", params=ENGINES)
 def server(request) -> str | None:
     """Every test that asks for it runs on both engines: None for SQLite files, else the URL of

@@ -28,7 +28,8 @@ DONE_FILE = "teardown.json"
 TEARDOWN_STEP = "teardown"  # its step in runbooks/delta.yaml.j2
 # Besides the journal: what the bucket holds as proof, kept in the archive.
 PROOF_SUFFIXES = ("/manifest.json", "runbook/journal.jsonl")
-LOCAL_PROOF = ("journal.jsonl", "fixup-*.json", "verify-*.json", "modules/*/*.py")  # modules: the code that ran
+# modules: the code that ran; merged, rewritten: what the fix-ups did to people and files; wsadmin: the script given to the administrator
+LOCAL_PROOF = ("journal.jsonl", "fixup-*.json", "merged-*.json", "rewritten-*.json", "verify-*.json", "modules/*/*.py", "wsadmin/*.py")
 KEY_REVOKED_WAIT = 120  # seconds: IAM deletes keys eventually, not at once
 
 

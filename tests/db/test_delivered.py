@@ -12,6 +12,7 @@ from offboard.sample import mutate_org
 from tests.db.support import catalog_of, export, forge, load, query, snapshot
 
 
+@pytest.mark.one_engine
 def test_the_keys_of_every_delivery_of_the_org_and_of_no_other(sample, org):
     other = sample.orgs[0]
     export(sample, org)
@@ -50,6 +51,7 @@ def test_a_delivery_claiming_a_key_of_the_target_s_own_people_is_refused(sample,
     assert snapshot(sample, "staging") == before
 
 
+@pytest.mark.one_engine
 def test_a_person_row_the_index_lacks_is_refused(sample, org):
     folder = export(sample, org).folder
     forge(folder, "SNCOMM.MEMBERPROFILE", rows=lambda rows: [*rows, ["planted-key", *rows[0][1:]]],
@@ -69,6 +71,7 @@ def synced_then_imported(sample, org):
     return theirs, export(sample, org, "delta").folder
 
 
+@pytest.mark.one_engine
 def test_a_delta_deleting_the_target_s_own_person_is_refused(sample, org, synced_then_imported):
     theirs, delta = synced_then_imported
     forge(delta, "EMPINST.EMPLOYEE", entry=lambda entry: entry["deleted"].append([theirs]))
@@ -80,6 +83,7 @@ def test_a_delta_deleting_the_target_s_own_person_is_refused(sample, org, synced
     assert snapshot(sample, "staging") == before
 
 
+@pytest.mark.one_engine
 def test_a_delta_claiming_the_target_s_own_person_in_its_index_is_refused(sample, org, synced_then_imported):
     theirs, delta = synced_then_imported
     forge(delta, "EMPINST.EMPLOYEE", index=lambda rows: [*rows, ["0" * 32, theirs]])

@@ -65,16 +65,22 @@ def test_people_the_sync_made_are_merged_not_doubled(sample, org, synced):
     assert again.changed_rows == 0 and not again.merged
 
 
+def refused_with(sample, org, folder, pairs, message):
+    """The fix-up with a mapping of `pairs` (cloud id, target id) is refused with `message` and changes nothing."""
+    mapping = folder / "users.csv"
+    mapping.write_text("cloud_id,target_id,email\n" + "".join(f"{cloud},{target},x@y\n" for cloud, target in pairs))
+    before = snapshot(sample, "staging")
+    with pytest.raises(OffboardError, match=message):
+        fixup(sample, org, mapping=mapping)
+    assert snapshot(sample, "staging") == before
+
+
+@pytest.mark.one_engine
 def test_a_conflict_the_mapping_cannot_resolve_changes_nothing(sample, org, synced, tmp_path):
     first, second = [user for user in org.users if not user.home_org][:2]
-    mapping = tmp_path / "users.csv"
-    mapping.write_text(f"cloud_id,target_id,email\n{first.cloud_id},{first.target_id},a@x\n{second.cloud_id},{first.target_id},b@x\n")
-    before = snapshot(sample, "staging")
-
-    with pytest.raises(OffboardError, match=rf"cannot be mapped onto the target's: EMPINST.EMPLOYEE: {first.cloud_id} and {second.cloud_id} are both mapped to {first.target_id}.*nothing was changed"):
-        fixup(sample, org, mapping=mapping)
-
-    assert snapshot(sample, "staging") == before
+    refused_with(sample, org, tmp_path, [(first.cloud_id, first.target_id), (second.cloud_id, first.target_id)],
+                 rf"cannot be mapped onto the target's: EMPINST.EMPLOYEE: {first.cloud_id} and {second.cloud_id} are both mapped "
+                 rf"to {first.target_id}.*nothing was changed")
 
 
 def test_a_delta_after_a_merge_loads_onto_the_target_s_people(sample, org, synced):
@@ -91,6 +97,7 @@ def test_a_delta_after_a_merge_loads_onto_the_target_s_people(sample, org, synce
     assert result.ok, result.failures
 
 
+@pytest.mark.one_engine
 def test_a_merged_person_who_leaves_before_the_delta_is_deleted_in_step(sample, org, synced):
     report = fixup(sample, org)
     leaver = synced[0]
@@ -110,6 +117,7 @@ def test_a_merged_person_who_leaves_before_the_delta_is_deleted_in_step(sample, 
     assert [f.table for f in result.failures] == [], result.failures
 
 
+@pytest.mark.one_engine
 def test_what_the_target_s_person_lacks_is_filled_from_the_org_s_and_what_differs_is_reported(sample, org, synced):
     person = synced[0]
     execute(sample, "staging", "PEOPLEDB", 'UPDATE "EMPLOYEE" SET "PROF_DESCRIPTION" = NULL, "PROF_DISPLAY_NAME" = :name '
@@ -126,25 +134,18 @@ def test_what_the_target_s_person_lacks_is_filled_from_the_org_s_and_what_differ
     assert about is None or len(kept_about) >= len(about) - 40  # the org's "About me", its links pointing at the MSP
 
 
+@pytest.mark.one_engine
 def test_an_id_of_another_org_s_person_is_never_mapped_into_this_org(sample, org, synced, tmp_path):
     other = sample.orgs[0]
     stranger = other.users[0]
     directory_sync(sample, catalog_of(sample), other, "staging", [stranger], seed=1)
     ours = [user for user in org.users if not user.home_org][-2]
-    mapping = tmp_path / "users.csv"
-    mapping.write_text(f"cloud_id,target_id,email\n{ours.cloud_id},{stranger.target_id},x@y\n")
-    before = snapshot(sample, "staging")
-
-    with pytest.raises(OffboardError, match=f"{stranger.target_id} is a person of org {other.target_org_id} in the target"):
-        fixup(sample, org, mapping=mapping)
-
-    assert snapshot(sample, "staging") == before
+    refused_with(sample, org, tmp_path, [(ours.cloud_id, stranger.target_id)],
+                 f"{stranger.target_id} is a person of org {other.target_org_id} in the target")
 
 
+@pytest.mark.one_engine
 def test_a_guest_the_mapping_names_is_a_question_not_a_mapping(sample, org, synced, tmp_path):
     guest = next(user for user in org.users if user.home_org)
-    mapping = tmp_path / "users.csv"
-    mapping.write_text(f"cloud_id,target_id,email\n{guest.cloud_id},{guest.target_id},x@y\n")
-
-    with pytest.raises(OffboardError, match=f"{guest.cloud_id} is a guest from another org in the delivery, yet the user mapping maps it"):
-        fixup(sample, org, mapping=mapping)
+    refused_with(sample, org, tmp_path, [(guest.cloud_id, guest.target_id)],
+                 f"{guest.cloud_id} is a guest from another org in the delivery, yet the user mapping maps it")

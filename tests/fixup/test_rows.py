@@ -69,6 +69,7 @@ def test_fixup_rewrites_hosts_org_and_users(sample, org):
     assert sorted(kept) == sorted((user.email, user.home_org, user.cloud_id) for user in guests.values())
 
 
+@pytest.mark.one_engine
 def test_lower_case_twins_are_computed_again_from_the_mapped_ids(sample, org):
     imported(sample, org)
 
@@ -97,6 +98,7 @@ def test_fixup_twice_gives_the_same_result(sample, org):
     assert second.unmapped == first.unmapped and second.guests == first.guests
 
 
+@pytest.mark.one_engine
 def test_dry_run_counts_what_would_change_and_changes_nothing(sample, org):
     imported(sample, org)
     before = snapshot(sample, "staging")
@@ -124,6 +126,7 @@ def rewriter(sample, org):
     return Rewriter(rules, read_user_mapping(rules.users.mapping))
 
 
+@pytest.mark.one_engine
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -137,6 +140,7 @@ def test_host_names_are_rewritten_only_as_whole_names(sample, org, text, expecte
     assert rewriter(sample, org).text(text, Counter(), ("T", "C")) == expected
 
 
+@pytest.mark.one_engine
 def test_ids_in_text_follow_the_patterns_only(sample, org):
     user = org.users[0]
     text = f"call {user.cloud_id} or see https://x/profiles?userid={user.cloud_id}&orgId={org.org_id} in {org.org_id}"
@@ -145,6 +149,7 @@ def test_ids_in_text_follow_the_patterns_only(sample, org):
     )
 
 
+@pytest.mark.one_engine
 def test_rules_refuse_what_would_not_be_idempotent(sample, org, tmp_path):
     mapping = tmp_path / "users.csv"
     mapping.write_text("cloud_id,target_id,email\n111,222,a@x\n222,333,b@x\n")
@@ -165,6 +170,7 @@ def test_a_mapping_without_its_header_is_refused(tmp_path):
         read_user_mapping(mapping)
 
 
+@pytest.mark.one_engine
 def test_the_project_template_renders_into_rules(project, sample, org):
     rules = render_rules(project, cloud_hosts=sample.cloud_hosts, msp_host=MSP_HOST, cloud_org_id=org.org_id,
                          target_org_id=org.target_org_id, user_mapping=sample.user_mapping(org.org_id))
@@ -204,6 +210,7 @@ def test_a_header_alone_is_an_empty_mapping_and_garbage_never_is(tmp_path):
             read_user_mapping(mapping)
 
 
+@pytest.mark.one_engine
 def test_db_fixup_refuses_a_bad_mapping_in_one_line_and_changes_nothing(project, sample, org):
     imported(sample, org)
     write_stack(project, "acme", sample, org.org_id)
@@ -236,6 +243,7 @@ def test_a_value_the_fixup_would_make_too_long_for_its_column_is_refused_before_
     assert snapshot(sample, "staging") == before
 
 
+@pytest.mark.one_engine
 def test_the_wsadmin_route_leaves_user_id_columns_to_the_product_and_lists_them(sample, org):
     imported(sample, org)
 

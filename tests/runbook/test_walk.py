@@ -8,6 +8,8 @@ import hashlib
 import json
 import re
 
+import pytest
+
 from offboard.db.content import org_content
 from offboard.fixup.report import FixupReport, report_path
 from offboard.fixup.unmapped import last_fixup
@@ -58,6 +60,7 @@ def accept_unmapped(project):
     return run_cli(project, "runbook", "retry", "acme", "verify-production", env=ENV)
 
 
+@pytest.mark.one_engine  # the demo walks the same way on PostgreSQL (tests/test_demo.py)
 def test_both_deliveries_run_to_the_end_and_the_secret_never_shows(local_project, tmp_path, server):
     project = local_project
     assert run_cli(project, "sample", "create", str(tmp_path / "sample"), "--stack", "acme", *engine_options(server), env=ENV).returncode == 0

@@ -3,10 +3,13 @@ person, under the target org id, with the person's id in the new home and keys o
 
 from __future__ import annotations
 
+import pytest
+
 from offboard.sample.sync import directory_sync
 from tests.db.support import catalog_of, query
 
 
+@pytest.mark.one_engine
 def test_the_sync_makes_the_target_s_own_people(sample, org):
     people = org.users[:2]
 
