@@ -44,6 +44,11 @@ def test_teardown_waits_for_the_confirmed_delta_and_touches_nothing_meanwhile(de
 
 def test_forced_teardown_archives_empties_destroys_and_proves_the_key_refused(delivered, endpoint_session):
     project, outputs = delivered
+    state = project.stack_state_dir("alpha")
+    proof = ["merged-production.json", "rewritten-production.json", "fixup-production.json", "wsadmin/sync-members.py"]
+    for name in proof:  # what the fix-ups did to people and files, and the script given to the administrator
+        (state / name).parent.mkdir(parents=True, exist_ok=True)
+        (state / name).write_text(f"{name}\n")
     result = run_cli(project, "teardown", "alpha", "--force", "--reason", "contract ended early", env=ENV)
     assert result.returncode == 0, result.stderr
     assert "5 object versions deleted" in result.stdout  # 2 of the archive, the manifest, gone.txt and its marker
@@ -53,6 +58,7 @@ def test_forced_teardown_archives_empties_destroys_and_proves_the_key_refused(de
     assert name == archive.name and digest == hashlib.sha256(archive.read_bytes()).hexdigest()
     with tarfile.open(archive) as tar:
         assert tar.extractfile("bucket/initial/db/manifest.json").read() == b'{"delivery": "initial"}'
+        assert all(tar.extractfile(f"local/{name}").read() == f"{name}\n".encode() for name in proof)
 
     admin = endpoint_session[1].client("s3", outputs.region)
     with pytest.raises(ClientError):
