@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
 from operator import itemgetter
 from pathlib import Path
@@ -192,6 +192,10 @@ class Person(_Strict):
     id: Identifier
     home_org: Identifier | None = None
     where: dict[Identifier, int | str] = {}
+
+    def describes(self, value: Callable[[str], object]) -> bool:
+        """Whether a row (`value`: its value of a column) is a person, not another kind of member."""
+        return all(str(value(column)).strip() == str(wanted) for column, wanted in self.where.items())
 
 
 class Layout(_Strict):

@@ -48,7 +48,7 @@ from offboard.db.fit import Fit
 from offboard.db.manifest import MANIFEST_FILE, Manifest, TableEntry, catalogued, read_manifest
 from offboard.delivery import INITIAL
 from offboard.db.persons import Merged, OrgRows
-from offboard.db.scan import Progress, looked_up
+from offboard.db.scan import Progress, count_rows, looked_up
 from offboard.db.statements import delete_keys, select_keys_of_others, select_referencing, tenant_literal
 from offboard.db.values import Decoder, driver_value, shown_value
 from offboard.errors import OffboardError
@@ -99,8 +99,11 @@ def import_delivery(
                 check_file(delivery_dir, chunk)
         for database, engine in engines.items():
             require_tables(engine, [spec for spec, _ in tables if spec.database == database])
-        actions, contested = zip(*(_action(engines[spec.database], manifest, spec, entry, org) for spec, entry in tables))
-        deletions = [_deleted_keys(spec, entry) if action == MERGE else [] for (spec, entry), action in zip(tables, actions)]
+        # A delta's deletions, of every table it merges into (the others' are never read).
+        deleted = [_deleted_keys(spec, entry) if manifest.delivery != INITIAL and not spec.ensure else [] for spec, entry in tables]
+        actions, contested = zip(*(_action(engines[spec.database], manifest, spec, entry, org, gone)
+                                   for (spec, entry), gone in zip(tables, deleted)))
+        deletions = [gone if action == MERGE else [] for gone, action in zip(deleted, actions)]
         for (spec, _), keys in zip(tables, deletions):
             org.check_deleted(spec, keys, MANIFEST_FILE)
         deletions = [org.keys_onto_merged(spec, keys) for (spec, _), keys in zip(tables, deletions)]
@@ -124,21 +127,27 @@ def import_delivery(
         return ImportResult(manifest.delivery, org_id, target_org_id, results)
 
 
-def _action(engine: sa.Engine, manifest: Manifest, spec: TableSpec, entry: TableEntry, org: OrgRows) -> tuple[str, dict[str, bytes]]:
-    """What to do with one table, and the rows of the target's own people it must leave alone (or
-    that an interrupted run of this delivery wrote); a refusal when the target is not in the expected state."""
+def _action(engine: sa.Engine, manifest: Manifest, spec: TableSpec, entry: TableEntry, org: OrgRows,
+            deleted: list[tuple]) -> tuple[str, dict[str, bytes]]:
+    """What to do with one table (`deleted`: the delta's deletions of it), and the rows of the
+    target's own people it must leave alone (or that an interrupted run of this delivery wrote); a
+    refusal when the target is not in the expected state."""
     target_org_id = org.id
     with database_errors(engine, f"reading {spec.qualified}"), engine.connect() as connection:
-        present = org.present(connection, spec)
-        contested = org.contested(connection, spec)
+        seen, contested = org.survey(connection, spec)  # a person table read once
+
+        def checksum() -> str:
+            return (seen or org.state(connection, spec)).checksum
+
+        present = seen.rows if seen else count_rows(connection, spec, target_org_id)
         if spec.ensure:  # the target's row stays, be it the MSP's own or one an earlier run loaded
             if not present:
                 return LOAD, contested
-            same = present == entry.rows_total and org.state(connection, spec).checksum == entry.checksum
+            same = present == entry.rows_total and checksum() == entry.checksum
             return (SKIP if same else KEEP), contested
         if manifest.delivery != INITIAL:
             # Before, after, or between the rows and the deletions of an import that stopped.
-            states = org.states(spec, entry, _deleted_keys(spec, entry))
+            states = org.states(spec, entry, deleted)
             if present not in states:
                 raise OffboardError(
                     f"{spec.qualified} in {shown(engine)} holds {present} rows of org {target_org_id}, but "
@@ -147,7 +156,7 @@ def _action(engine: sa.Engine, manifest: Manifest, spec: TableSpec, entry: Table
             return MERGE, contested
         if present == 0:
             return LOAD, contested
-        if present == org.expected(spec, entry) and org.state(connection, spec).checksum == entry.checksum:
+        if present == org.expected(spec, entry) and checksum() == entry.checksum:
             return SKIP, contested
     raise OffboardError(
         f"{spec.qualified} in {shown(engine)} already holds {present} rows of org {target_org_id} that are not this "

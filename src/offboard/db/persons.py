@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from offboard.db.catalog import Catalog, TableSpec
 from offboard.db.delivered import PersonKeys, keys_by_delivery, union
 from offboard.db.manifest import Manifest, TableEntry
-from offboard.db.digest import row_digests
+from offboard.db.digest import Checksum, row_digests
 from offboard.db.scan import State, count_rows, org_batches, table_state
 from offboard.db.values import driver_value, key_text, shown_value
 from offboard.delivery import delivery_number
@@ -78,18 +78,21 @@ class OrgRows:
                 entry.rows_total + len(deleted) - self.merged_among(spec, current | set(gone)),
                 self.expected(spec, entry))
 
-    def contested(self, connection: sa.Connection, spec: TableSpec) -> dict[str, bytes]:
-        """The rows of a person table present in the target under a key no earlier delivery held,
-        key -> row digest: the target's own people, or rows an interrupted run of this very
-        delivery wrote already (which a run again writes identically)."""
+    def survey(self, connection: sa.Connection, spec: TableSpec) -> tuple[State | None, dict[str, bytes]]:
+        """One read of a person table: the state of the org's rows (as `state`), and the rows
+        present under a key no earlier delivery held, key -> row digest (`contested`: the target's
+        own people, or rows an interrupted run of this very delivery wrote already, which a run
+        again writes identically). (None, {}) for another table, which it does not read."""
         if not spec.person:
-            return {}
-        text, position, earlier = key_text(spec.types[spec.key[0]]), spec.key_positions[0], self.before.get(spec.qualified, set())
-        found = {}
+            return None, {}
+        text, position = key_text(spec.types[spec.key[0]]), spec.key_positions[0]
+        delivered, earlier = self.delivered[spec.qualified], self.before.get(spec.qualified, set())
+        checksum, contested = Checksum(), {}
         for batch in org_batches(connection, spec, self.id):
-            found.update((text(row[position]), digest) for row, digest in zip(batch, row_digests(spec, batch))
-                         if text(row[position]) not in earlier)
-        return found
+            keys, digests = [text(row[position]) for row in batch], row_digests(spec, batch)
+            checksum.add([digest for key, digest in zip(keys, digests) if key in delivered])
+            contested.update((key, digest) for key, digest in zip(keys, digests) if key not in earlier)
+        return State(checksum.rows, checksum.hexdigest()), contested
 
     def check_rows(self, spec: TableSpec, rows: list, contested: Mapping[str, bytes], where: str) -> None:
         """Refuse a person-table row its delivery's index lacks, or one that would change a row of

@@ -46,9 +46,9 @@ def select_keys_of_others(table: sa.Table, tenant: str, key: list[str], org_id: 
         table.c[tenant] != tenant_literal(org_id), table.c[key[0]].in_(sa.bindparam("firsts", expanding=True)))
 
 
-def select_referencing(table: sa.Table, tenant: str, key: list[str], column: str, org_id: str) -> sa.Select:
-    """The keys of the org's rows whose `column` holds one of the expanding `parents`."""
-    return sa.select(*(table.c[k] for k in key)).where(
+def select_referencing(table: sa.Table, tenant: str, columns: list[str], column: str, org_id: str) -> sa.Select:
+    """`columns` (their keys, say) of the org's rows whose `column` holds one of the expanding `parents`."""
+    return sa.select(*(table.c[name] for name in columns)).where(
         table.c[tenant] == tenant_literal(org_id), table.c[column].in_(sa.bindparam("parents", expanding=True)))
 
 

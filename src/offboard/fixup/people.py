@@ -99,7 +99,7 @@ def _rows(engine: sa.Engine, spec: TableSpec, org_id: str) -> list[dict]:
 def _plan_table(spec: TableSpec, rows: list[dict], delivered: set[str], mapped: Callable[[str], str], plan: PeoplePlan) -> None:
     key, person = spec.key[0], spec.person
     text = key_text(spec.types[key])
-    is_person = lambda row: all(str(row[c]).strip() == str(v) for c, v in person.where.items())  # noqa: E731
+    is_person = lambda row: person.describes(row.__getitem__)  # noqa: E731
     ours = [row for row in rows if text(row[key]) in delivered]
     own: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
@@ -207,7 +207,7 @@ def merge_people(engines: Mapping[str, sa.Engine], catalog: Catalog, plan: Peopl
         moves = [move for move in plan.moves if move.table.database == database]
         with database_errors(engine, "merging the org's people"), engine.begin() as connection:
             for move in moves:
-                _fill(connection, catalog.table(move.table.qualified), move, org_id, rewriter)
+                _fill(connection, move.table, move, org_id, rewriter)
             for child, column, parent in _children(catalog, database):
                 onto = {move.removed: move for move in moves if move.table.qualified == parent}
                 if not onto:
@@ -218,10 +218,9 @@ def merge_people(engines: Mapping[str, sa.Engine], catalog: Catalog, plan: Peopl
                     onto[value].record.repointed += 1
                 executing(connection, update_columns(table, child.tenant, [column], [column], org_id), [f"set_{column}", f"key_{column}"])(
                     [(move.kept, move.removed) for move in onto.values()])
-            for qualified in dict.fromkeys(move.table.qualified for move in moves):
-                spec = catalog.table(qualified)
+            for spec in {move.table.qualified: move.table for move in moves}.values():
                 executing(connection, delete_keys(table_of(spec, engine), spec.tenant, spec.key, org_id), spec.key)(
-                    [(move.removed,) for move in moves if move.table.qualified == qualified])
+                    [(move.removed,) for move in moves if move.table is spec])
             record([move.record for move in moves])
 
 
@@ -230,7 +229,8 @@ def _fill(connection: sa.Connection, spec: TableSpec, move: _Move, org_id: str, 
     goes into the target's row, its links rewritten; the target's values stay, and the columns
     where the org's differed are recorded. Identity columns are the target's."""
     table, key = table_of(spec, connection.engine), spec.key[0]
-    found = looked_up(connection, select_among(table, spec.column_names, key), "values", [move.removed, move.kept])
+    found = looked_up(connection, select_referencing(table, spec.tenant, spec.column_names, key, org_id), "parents",
+                      [move.removed, move.kept])
     rows = {row[key]: row for row in (dict(zip(spec.column_names, values)) for values in found)}
     ours, theirs = rows[move.removed], rows[move.kept]
     fixed = {*spec.key, spec.tenant, *spec.references.users, *spec.references.orgs, *spec.references.derived}

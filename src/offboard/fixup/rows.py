@@ -133,13 +133,11 @@ def _changes(connection: sa.Connection, spec: TableSpec, rewriter: Rewriter, org
     alone, and a row that is not a person (`person.where`) keeps its user ids."""
     apply = {"links": rewriter.text, "users": rewriter.user, "orgs": rewriter.org}
     names = [column.column for column in columns]
-    derived = [(names.index(name), *spec.references.rule(name)) for name in spec.references.derived]
-    derived = [(i, rule, names.index(source)) for i, rule, source in derived]
+    derived = [(names.index(name), rule, names.index(source))
+               for name in spec.references.derived for rule, source in [spec.references.rule(name)]]
     person = spec.person
-    extra = [c for c in (person.where if person else {}) if c not in names]
-    selected = [*spec.key, *names, *extra]
+    selected = [*spec.key, *names, *(c for c in (person.where if person else {}) if c not in names)]
     width, text = len(spec.key), key_text(spec.types[spec.key[0]])
-    checks = [(selected.index(column), str(value)) for column, value in (person.where if person else {}).items()]
     batch, seen = [], 0
     for rows in org_batches(connection, spec, org_id, selected):
         for row in rows:
@@ -147,7 +145,7 @@ def _changes(connection: sa.Connection, spec: TableSpec, rewriter: Rewriter, org
                 continue  # the target's own person
             old = list(row[width:width + len(names)])
             new = list(old)
-            is_person = all(str(row[i]).strip() == value for i, value in checks)
+            is_person = person is None or person.describes(lambda column: row[selected.index(column)])
             for i, column in enumerate(columns):
                 if old[i] is None or column.kind == "derived" or (column.kind == "users" and not is_person):
                     continue
