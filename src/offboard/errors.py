@@ -22,6 +22,12 @@ class NotProvisioned(OffboardError):
     """The stack has no bucket and key yet (as opposed to a backend that cannot be reached)."""
 
 
+class Waiting(OffboardError):
+    """A machine step cannot run yet: what it needs has not arrived (a delivery IBM's side
+    exports into the bucket). The engine journals the step `waiting`, not failed, and `run`
+    stops there with its own exit code."""
+
+
 @contextmanager
 def one_line_on_error(who: str) -> Iterator[None]:
     """A command's failure as one scrubbed line on stderr, `who: problem`, and exit 1. Any other

@@ -24,7 +24,7 @@ from offboard.errors import OffboardError
 from offboard.project import Project, held
 
 JOURNAL_FILE = "journal.jsonl"
-Status = Literal["waiting", "started", "done", "failed", "rendered", "accepted"]
+Status = Literal["waiting", "started", "done", "failed", "interrupted", "revoked", "rendered", "accepted", "recorded"]
 RENDERED = "rendered"  # a line that accepts a step's rendered module; it is not the step's state
 ACCEPTED = "accepted"  # a line that accepts unmapped user ids (an Acceptance); nor is it
 Mirror = Callable[[Path], None]
@@ -46,6 +46,9 @@ class Journaled(BaseModel):
     error: str | None = None
     module: str | None = None  # the rendered module that ran the step (or was accepted), and its sha256
     sha256: str | None = None
+    ref: str | None = None  # the case or ticket number a confirmation refers to
+    reason: str | None = None  # why the process was bent here: out of order, outside the runbook, revoked
+    command: str | None = None  # a stage command run by hand (`offboard db import ...`), not by `runbook run`
 
 
 class Entry(Journaled):

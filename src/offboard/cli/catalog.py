@@ -9,12 +9,9 @@ from typing import Annotated
 
 import typer
 
-from offboard.customer import SIDES, load_customer
-from offboard.errors import OffboardError
-from offboard.project import Project
 
 app = typer.Typer(no_args_is_help=True, help="The catalog against the live databases and content stores.")
-Side = Enum("Side", {name: name for name in SIDES}, type=str)  # a wrong --target is a usage error (exit 2)
+Side = Enum("Side", {name: name for name in ("source", "staging", "production")}, type=str)  # a wrong --target is a usage error (exit 2)
 
 
 @app.command("check")
@@ -28,7 +25,10 @@ def check(
                                          help="Accepted as by every stack command; the check reaches no bucket.")] = "pulumi",
 ) -> None:
     """Compare the live schemas and the org's binaries with the catalog; exit 0 only when nothing blocks."""
-    from offboard.db import check as catalog_check  # the databases' code loads only when a check runs
+    from offboard.customer import SIDES, load_customer
+    from offboard.db import check as catalog_check
+    from offboard.errors import OffboardError
+    from offboard.project import Project
 
     project = Project.find()
     customer = load_customer(project, stack)

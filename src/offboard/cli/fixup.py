@@ -5,27 +5,20 @@ offboard.fixup, print. Its commands join the `db` group."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from offboard.customer import load_customer
-from offboard.db.progress import terminal_rows
-from offboard.fixup import stage
-from offboard.fixup.acceptance import accept_unmapped, read_ids
-from offboard.fixup.report import Unmapped
-from offboard.project import Project
-from offboard.runtime import Runtime
+from offboard.cli.common import AsJson, Stack, out, warn
+
+if TYPE_CHECKING:
+    from offboard.fixup.report import Unmapped
 
 app = typer.Typer()
-out = Console(width=None if sys.stdout.isatty() else 160)
-Stack = Annotated[str, typer.Argument(help="The stack: stacks/Pulumi.<stack>.yaml.")]
-AsJson = Annotated[bool, typer.Option("--json", help="The result as one JSON document.")]
 
 
 @app.command("fixup")
@@ -36,6 +29,12 @@ def fixup(
     as_json: AsJson = False,
 ) -> None:
     """Rewrite cloud hosts, the org id and user ids in the org's rows of the target; list the users it could not map."""
+    from offboard.customer import load_customer
+    from offboard.db.progress import terminal_rows
+    from offboard.fixup import stage
+    from offboard.project import Project
+    from offboard.runtime import Runtime
+
     project = Project.find()
     customer = load_customer(project, stack)
     settings = customer.fixup_settings()
@@ -76,9 +75,12 @@ def accept(
     as_json: AsJson = False,
 ) -> None:
     """Accept users the last fix-up of the target could not map, in the journal; verify then passes over them."""
+    from offboard.fixup.acceptance import accept_unmapped, read_ids
+    from offboard.project import Project
+
     accepted = accept_unmapped(Project.find(), stack, target, read_ids(ids), reason=reason, by=by, backend=backend)
     if accepted.warning:
-        print(f"offboard: warning: {accepted.warning}", file=sys.stderr)
+        warn(accepted.warning)
     facts = accepted.facts
     if as_json:
         print(json.dumps({"accepted": accepted.line.model_dump(mode="json"), "unmapped_open": facts.open,

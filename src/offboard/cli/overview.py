@@ -1,0 +1,114 @@
+"""The commands of the whole migration rather than one stage: demo, verify, teardown, report, fleet."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from offboard.cli.common import Backend, Stack, Target, out, stage_of
+
+
+def register(app: typer.Typer) -> None:
+    for command in (demo, verify, teardown, report_command, fleet):
+        app.command(command.__name__.removesuffix("_command"))(command)
+
+
+def demo(
+    workdir: Annotated[Path, typer.Option(help="Where the demo works (made anew).")] = Path(".offboard/demo"),
+    orgs: Annotated[int, typer.Option(help="Orgs in the sample source; the first one moves.")] = 3,
+    size: Annotated[str, typer.Option(help="small or medium.")] = "small",
+    engine: Annotated[str, typer.Option(help="sqlite, or postgresql on a throwaway cluster in the work folder.")] = "sqlite",
+) -> None:
+    """The whole off-boarding of one org on the embedded endpoint, from provisioning to teardown."""
+    from offboard.demo import run_demo
+    from offboard.errors import OffboardError
+    from offboard.project import Project
+
+    result = run_demo(Project.find(), workdir, orgs, size, engine, say=out.print)
+    checks = Table("what the customer's key tried", "expected", "result", "", title="the key, tried for real (IAM enforced)")
+    for check in result.checks:
+        checks.add_row(check.action, "allowed" if check.expected else "refused",
+                       "allowed" if check.allowed else "refused", "ok" if check.ok else "[red]WRONG[/red]")
+    out.print(checks)
+    summary = Table("stage", "seconds", "files", "rows", "MB", "MB/s", title=f"org {result.org_id}: what moved, per stage")
+    for entry in result.entries:
+        if entry.kind == "automated" and entry.status == "done":
+            figures, size_mb = entry.figures, entry.figures.get("bytes_sent", entry.figures.get("bytes", 0)) / 1e6
+            rate = f"{size_mb / entry.duration:.1f}" if size_mb and entry.duration else ""
+            summary.add_row(entry.step, f"{entry.duration:.2f}", str(figures.get("files", "")), str(figures.get("rows", "")),
+                            f"{size_mb:.2f}" if size_mb else "", rate)
+    out.print(summary)
+    for problem in result.foreign:
+        out.print(f"[red]{problem}[/red]")
+    out.print(f"report: {result.report}")
+    out.print(f"work folder: {result.workdir}; journal, texts and the teardown archive under project/.offboard/stacks/demo")
+    if not result.ok:
+        raise OffboardError("the demo did not end as it must: see above")
+    out.print(f"[green]demo passed[/green] in {result.seconds:.0f} s: org {result.org_id} moved, verified and torn down; "
+              f"nothing of orgs {', '.join(result.other_orgs)} left the source; the key reached its bucket and nothing else")
+
+
+def verify(stack: Stack, target: Target, backend: Backend = "pulumi") -> None:
+    """Files and rows of the target against every committed delivery; exit 0 only when equal."""
+    from offboard.files.verify import report_table
+    from offboard.verify import require_equal, verify_target
+
+    runtime, customer, bucket = stage_of(stack, backend)
+    side = customer.side(target)
+    verification = verify_target(runtime, org_id=customer.org_id, target_org_id=customer.target_org(), bucket=bucket,
+                                 target=target, target_stores=side.content_stores, target_databases=side.databases)
+    out.print(report_table(verification.files))
+    out.print(json.dumps(verification.figures()))
+    require_equal(verification)
+    out.print(f"[green]{target} holds exactly the org's files and rows[/green]")
+
+
+def teardown(
+    stack: Stack,
+    backend: Backend = "pulumi",
+    force: Annotated[bool, typer.Option("--force", help="Tear down before the delta is verified and confirmed.")] = False,
+    reason: Annotated[str | None, typer.Option(help="Why, with --force; written into the journal.")] = None,
+) -> None:
+    """Archive the proof, empty and remove the bucket, revoke the key and prove it is refused."""
+    from offboard.teardown import teardown_command
+
+    runtime, _, bucket = stage_of(stack, backend)
+    figures = teardown_command(runtime, bucket=bucket, force=force, reason=reason)
+    if figures.get("already"):
+        out.print(f"stack {stack} was already torn down at {figures['finished']}; archive {figures['archive']}")
+        return
+    out.print(f"stack {stack} torn down: {figures['objects_deleted']} object versions deleted, bucket and key removed, "
+              f"the old key is refused")
+    out.print(f"archive {figures['archive']} (sha256 {figures['sha256']})")
+
+
+def report_command(stack: Stack) -> None:
+    """Write the migration report (HTML and Markdown): timeline, figures, verification."""
+    from offboard.customer import load_customer
+    from offboard.project import Project
+    from offboard.report import write_report
+
+    project = Project.find()
+    html, markdown = write_report(project, load_customer(project, stack))
+    out.print(f"report: {html}\nmarkdown: {markdown}")
+
+
+def fleet(as_json: Annotated[bool, typer.Option("--json", help="One object per stack.")] = False) -> None:
+    """Every stack of stacks/: customer, org, delivery, current step, waiting on whom, since when."""
+    from offboard.project import Project
+    from offboard.runbook import fleet as runbook_fleet
+
+    rows = runbook_fleet.fleet(Project.find())
+    if as_json:
+        print(json.dumps([row.model_dump(mode="json") for row in rows], indent=2))
+        return
+    table = Table("stack", "customer", "org", "delivery", "step", "status", "waiting on", "since", title="offboarding fleet")
+    for row in rows:
+        since = f"{row.since:%Y-%m-%d %H:%M} UTC" if row.since else ""
+        table.add_row(row.stack, row.customer or f"[red]{row.problem}[/red]", row.org_id, row.delivery, row.step,
+                      row.status, row.waiting_on, since)
+    out.print(table)
