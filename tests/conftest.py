@@ -17,6 +17,7 @@ from offboard.infra import endpoint as local_endpoint
 from offboard.infra.embedded import EmbeddedBackend
 from offboard.infra.outputs import StackOutputs
 from offboard.project import Project
+from offboard.sample import create_sample
 from offboard.sample.cluster import remove_cluster, start_cluster
 from offboard.sample.layout import ENGINES
 from offboard.teardown import empty_bucket
@@ -77,6 +78,14 @@ def use_endpoint(project: Project, folder: Path) -> Project:
     (project.state_dir / "local").mkdir(parents=True)
     shutil.copy(folder / local_endpoint.RECORD, project.state_dir / "local" / local_endpoint.RECORD)
     return project
+
+
+@pytest.fixture(scope="session")
+def pristine_sqlite_sample(tmp_path_factory) -> Path:
+    """A two-org SQLite sample made once for the run; tests change copies (tests.db.support.copy_sample)."""
+    folder = tmp_path_factory.mktemp("pristine-sqlite") / "sample"
+    create_sample(folder, orgs=2, seed=3)
+    return folder
 
 
 @pytest.fixture(scope="session")

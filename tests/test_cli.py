@@ -72,22 +72,22 @@ def test_the_runbook_through_the_cli_stops_at_people_and_at_a_failed_step(local_
     env = {"OFFBOARD_BACKEND": "local"}
     assert run_cli(project, "sample", "create", str(tmp_path / "sample"), "--stack", "gamma", env=env).returncode == 0
     unrendered = run_cli(project, "runbook", "run", "gamma", "initial", env=env)
-    assert unrendered.returncode == 1 and unrendered.stderr.startswith("offboard: check-catalog has no rendered module: run "
+    assert unrendered.returncode == 1 and unrendered.stderr.startswith("offboard: preflight has no rendered module: run "
                                                                        "`offboard runbook render gamma initial`")
     assert run_cli(project, "runbook", "render", "gamma", "initial", env=env).returncode == 0
     first = run_cli(project, "runbook", "run", "gamma", "initial", env=env)
-    assert first.returncode == 0 and "confirm select-msp once it is done" in " ".join(first.stdout.split())
+    assert first.returncode == 3 and "confirm select-msp once it is done" in " ".join(first.stdout.split())
     confirmed = run_cli(project, "runbook", "confirm", "gamma", "select-msp", "--by", "Jane Customer", env=env)
     assert confirmed.returncode == 0 and "select-msp confirmed by Jane Customer" in confirmed.stdout
     provisioned = run_cli(project, "runbook", "run", "gamma", "initial", env=env)
-    assert provisioned.returncode == 0, provisioned.stderr
+    assert provisioned.returncode == 3, provisioned.stderr  # 3: it waits for a person
     assert "ran provision: done" in provisioned.stdout
     outputs = StackOutputs.load(project.stack_state_dir("gamma"))
     journal = (project.stack_state_dir("gamma") / "journal.jsonl").read_text()
     for text in (first.stdout, provisioned.stdout, journal):
         assert secret(outputs) not in text and outputs.access_key_id not in text
     steps = json.loads(run_cli(project, "runbook", "status", "gamma", "initial", "--json", env=env).stdout)
-    assert [(s["id"], s["status"]) for s in steps[:4]] == [("select-msp", "done"), ("check-catalog", "done"), ("provision", "done"),
+    assert [(s["id"], s["status"]) for s in steps[:5]] == [("select-msp", "done"), ("preflight", "done"), ("check-catalog", "done"), ("provision", "done"),
                                                            ("create-servicenow-user", "waiting")]
     assert steps[0]["confirmed_by"] == "Jane Customer"
     shutil.rmtree(tmp_path / "sample" / "content")
@@ -96,7 +96,7 @@ def test_the_runbook_through_the_cli_stops_at_people_and_at_a_failed_step(local_
                    if s["status"] == "waiting"]
         assert run_cli(project, "runbook", "confirm", "gamma", waiting[0], "--by", "Max MSP", env=env).returncode == 0
         ran = run_cli(project, "runbook", "run", "gamma", "initial", env=env)
-        if ran.returncode:
+        if ran.returncode != 3:
             break
     box_text = project.stack_state_dir("gamma") / "texts" / "share-access-info.s3-access-info.txt"
     case_text = project.stack_state_dir("gamma") / "texts" / "share-access-info.access-info-shared.txt"

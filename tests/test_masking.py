@@ -126,6 +126,7 @@ URL_FORMS = {
     "PostgreSQL user part": "postgresql+psycopg://offboard:${DBPW}@db2.invalid:5432/DATABASE",
 }
 ENV = {"DBPW": SECRET, "OFFBOARD_BACKEND": "local"}
+OUTSIDE = ("--outside-runbook", "--reason", "tried by hand during the delivery")  # the runbook is under way
 LAST_STEP_BEFORE_EXPORT = "file-transfer-ticket"
 
 
@@ -147,7 +148,7 @@ def leaky(tmp_path_factory, endpoint_session):
         commands.confirm(project, STACK, outcome.stopped_at, by="Test Operator", backend="local")
         outcome = commands.run(project, STACK, "initial", backend="local", until=LAST_STEP_BEFORE_EXPORT)
     assert outcome.reason == "until", outcome.message
-    exported = run_cli(project, "db", "export", STACK, "--delivery", "initial", env=ENV)
+    exported = run_cli(project, "db", "export", STACK, "--delivery", "initial", *OUTSIDE, env=ENV)
     assert exported.returncode == 0, exported.stderr
     shutil.copytree(project.stack_state_dir(STACK), root / "state-before")
     yield project, root / "state-before"
@@ -191,9 +192,9 @@ def test_a_database_that_cannot_be_reached_is_named_without_its_password(leaky, 
     start_from(project, saved_state)
     point_at(project, ("source", "staging"), URL_FORMS[form])
     results = {
-        "db export": run_cli(project, "db", "export", STACK, "--delivery", "delta", env=ENV),
-        "db import": run_cli(project, "db", "import", STACK, "--target", "staging", env=ENV),
-        "db fixup": run_cli(project, "db", "fixup", STACK, "--target", "staging", env=ENV),
+        "db export": run_cli(project, "db", "export", STACK, "--delivery", "delta", *OUTSIDE, env=ENV),
+        "db import": run_cli(project, "db", "import", STACK, "--target", "staging", *OUTSIDE, env=ENV),
+        "db fixup": run_cli(project, "db", "fixup", STACK, "--target", "staging", *OUTSIDE, env=ENV),
         "runbook run": run_cli(project, "runbook", "run", STACK, "initial", env=ENV),
     }
     for command, result in results.items():
@@ -214,7 +215,7 @@ def test_an_unexpected_error_is_one_scrubbed_line_and_its_traceback_only_on_dema
     point_at(project, ("source", "staging"), "sqlite:///nowhere/DATABASE.db?timeout=${DBPW}")
     module = module_path(project, STACK, "initial", "export-db")
     results = {
-        "offboard": run_cli(project, "db", "fixup", STACK, "--target", "staging", env=ENV),
+        "offboard": run_cli(project, "db", "fixup", STACK, "--target", "staging", *OUTSIDE, env=ENV),
         "export-db": subprocess.run([sys.executable, str(module), "--dry-run"], env={**os.environ, **ENV},
                                     capture_output=True, text=True, timeout=120),
     }
@@ -222,5 +223,5 @@ def test_an_unexpected_error_is_one_scrubbed_line_and_its_traceback_only_on_dema
         assert result.returncode == 1 and result.stdout == "", (who, result.stderr)
         assert result.stderr == (f"{who}: unexpected error: ValueError: could not convert string to float: '***' "
                                  "(set OFFBOARD_DEBUG=1 to see the traceback)\n")
-    debugging = run_cli(project, "db", "fixup", STACK, "--target", "staging", env={**ENV, "OFFBOARD_DEBUG": "1"})
+    debugging = run_cli(project, "db", "fixup", STACK, "--target", "staging", *OUTSIDE, env={**ENV, "OFFBOARD_DEBUG": "1"})
     assert debugging.returncode == 1 and "Traceback" in debugging.stderr and "ValueError" in debugging.stderr

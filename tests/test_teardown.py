@@ -34,8 +34,13 @@ def test_teardown_waits_for_the_confirmed_delta_and_touches_nothing_meanwhile(de
     project, outputs = delivered
     refused = run_cli(project, "teardown", "alpha", env=ENV)
     assert refused.returncode == 1
-    assert refused.stderr.startswith("offboard: teardown refused: ") and "customer-confirms-delta" in refused.stderr
-    assert "--force --reason" in refused.stderr
+    assert refused.stderr == ("offboard: teardown refused: Teardown cannot run until the delta is verified and the customer "
+                              "has confirmed it (waiting for verify-production, customer-confirms-delta); "
+                              "--force --reason TEXT overrides and is journaled\n")  # its own gate, not the delta's first
+    dry = run_cli(project, "teardown", "alpha", "--dry-run", env=ENV)
+    assert dry.returncode == 0, dry.stderr
+    assert "delete 5 object versions" in dry.stdout and "nothing was changed" in dry.stdout
+    assert "teardown refused: Teardown cannot run" in dry.stdout
     no_reason = run_cli(project, "teardown", "alpha", "--force", env=ENV)
     assert no_reason.stderr == "offboard: --force needs --reason: the override is written into the journal\n"
     assert not key_refused(outputs)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from enum import Enum
 from pathlib import Path
 from typing import Any, Literal, Mapping
@@ -118,6 +119,23 @@ class Fixup(BaseModel):
     route: Literal["direct", "wsadmin"] = "direct"
 
 
+class Hooks(BaseModel):
+    """A command run on each step event with the step's facts as JSON on its input
+    (offboard.runbook.hooks): an argv list, or a string split as a shell would, run without one."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    command: list[str] = Field(min_length=1)
+
+    @field_validator("command", mode="before")
+    @classmethod
+    def _argv(cls, value: Any) -> Any:
+        try:
+            return shlex.split(value) if isinstance(value, str) else value
+        except ValueError as error:
+            raise ValueError(f"not a command line: {error}") from None
+
+
 class Customer(BaseModel):
     """One customer organization and the settings of its transfer."""
 
@@ -135,10 +153,11 @@ class Customer(BaseModel):
     kms_deletion_window_days: int = Field(30, alias="offboard:kmsDeletionWindowDays", ge=7, le=30)
     # The org's id in the MSP's Connections: imports write it into the tenant columns.
     target_org_id: str | None = Field(None, alias="offboard:targetOrgId", pattern=r"^[0-9]{1,20}$")
-    source: Side | None = Field(None, alias="offboard:source")
+    source: Side | None = Field(None, alias="offboard:source")  # none: IBM's side exports (offboard.runbook.handover)
     staging: Side | None = Field(None, alias="offboard:staging")
     production: Side | None = Field(None, alias="offboard:production")
     fixup: Fixup | None = Field(None, alias="offboard:fixup")
+    hooks: Hooks | None = Field(None, alias="offboard:hooks")
 
     @field_validator("org_id", "target_org_id", mode="before")
     @classmethod
@@ -165,6 +184,10 @@ class Customer(BaseModel):
     def side(self, name: str) -> Side:
         """source, staging or production, as the stack file gives it."""
         side = getattr(self, name) if name in SIDES else None
+        if side is None and name == "source":  # the MSP's usual case: its machine does not reach the cloud
+            raise OffboardError(f"stack {self.stack} has no offboard:source setting: IBM's side exports its deliveries "
+                                f"(`offboard runbook handover {self.stack} initial|delta DIR`), or add the source's "
+                                "databases and content stores")
         if side is None:
             raise OffboardError(f"stack {self.stack} has no offboard:{name} setting: add its databases and content stores")
         return side

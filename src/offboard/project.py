@@ -1,8 +1,10 @@
 """Where a project's files and its local state live.
 
-A project is a folder holding `Pulumi.yaml`, `stacks/` and `runbooks/`. Local state (the
-embedded endpoint, stack outputs, later journals and work files) lives in `.offboard/`
-beside them unless OFFBOARD_STATE_DIR points elsewhere.
+A project is a folder holding `Pulumi.yaml` and `stacks/` (`offboard init DIR` makes one), found
+at OFFBOARD_PROJECT or upward from the current folder. Its `runbooks/` (workflows, templates,
+catalog) are its own when it has that folder, else the tool's. Local state (the embedded
+endpoint, stack outputs, journals and work files) lives in `.offboard/` beside them unless
+OFFBOARD_STATE_DIR points elsewhere.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import Iterator
 from offboard.errors import OffboardError
 
 PROJECT_FILE = "Pulumi.yaml"
+EXAMPLE_STACK = "example"  # stacks/Pulumi.example.yaml shows how to fill one in; it is no customer
+TOOL_ROOT = Path(__file__).resolve().parents[2]  # the tool's checkout (src/offboard/project.py)
 
 
 @dataclass(frozen=True)
@@ -43,13 +47,16 @@ class Project:
 
     @property
     def runbooks_dir(self) -> Path:
-        return self.root / "runbooks"
+        own = self.root / "runbooks"
+        return own if own.is_dir() else TOOL_ROOT / "runbooks"
 
     def stack_file(self, stack: str) -> Path:
         return self.stacks_dir / f"Pulumi.{stack}.yaml"
 
     def stack_names(self) -> list[str]:
-        return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in self.stacks_dir.glob("Pulumi.*.yaml"))
+        """The customers: every stack file but the example."""
+        names = (p.name[len("Pulumi."):-len(".yaml")] for p in self.stacks_dir.glob("Pulumi.*.yaml"))
+        return sorted(name for name in names if name != EXAMPLE_STACK)
 
     def stack_state_dir(self, stack: str) -> Path:
         return self.state_dir / "stacks" / stack
@@ -96,3 +103,19 @@ def held(lock_file: Path, busy: str) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def is_held(lock_file: Path) -> bool:
+    """Whether a process (this one too) holds the lock `held` takes on `lock_file`, asked without
+    waiting and without creating the file."""
+    try:
+        handle = open(lock_file)
+    except FileNotFoundError:
+        return False
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False

@@ -5,7 +5,9 @@ values as concrete arguments: org id, bucket, database URLs, content stores. A r
 runbook module writes them out for review; a CLI command takes them from the stack file.
 What is not spelled out comes from here when the stage runs: the project's folders, the
 stack's state folder, and the customer's key, read from the stack's state (never written
-into a module). With `dry_run` a stage says what it would do and changes nothing.
+into a module). With `dry_run` a stage says what it would do and changes nothing. A stage called
+without its own `progress=` reports to `progress`: a runbook step's display and log
+(offboard.runbook.progress), or nowhere.
 """
 
 from __future__ import annotations
@@ -13,15 +15,38 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, ContextManager, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, ContextManager, Protocol, TypeVar
 
 from offboard.customer import Customer, load_customer
 from offboard.errors import OffboardError
 from offboard.infra.outputs import StackOutputs
 from offboard.project import Project, held
 
+if TYPE_CHECKING:
+    from offboard.db.scan import Progress as RowsProgress
+    from offboard.files.progress import Progress as FilesProgress
+
 Result = TypeVar("Result")
 STAGES_LOCK = "stages.lock"
+
+
+class StageProgress(Protocol):
+    """Where a stage reports progress it was given no sink for: each call starts a new display."""
+
+    def files(self) -> FilesProgress | None: ...
+
+    def rows(self) -> RowsProgress | None: ...
+
+
+class NoProgress:
+    def files(self) -> None:
+        return None
+
+    def rows(self) -> None:
+        return None
+
+
+NO_PROGRESS = NoProgress()
 
 
 @dataclass(frozen=True)
@@ -30,6 +55,7 @@ class Runtime:
     stack: str
     backend: str | None  # where the stack lives: "local" (embedded endpoint), "pulumi", or None: no bucket needed
     dry_run: bool = False
+    progress: StageProgress = NO_PROGRESS
 
     @property
     def state_dir(self) -> Path:

@@ -13,6 +13,7 @@ import io
 import json
 import tarfile
 import time
+from contextlib import nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
@@ -53,8 +54,9 @@ def teardown(runtime: Runtime, *, bucket: str) -> dict[str, Any]:
     emptied = empty_bucket(s3, bucket)
     chosen.destroy(customer)
     prove_revoked(outputs)
+    finished_at = datetime.now(timezone.utc).isoformat()
     figures = {"archive": str(archive), "sha256": sha256_file(archive), "objects_deleted": emptied,
-               "bucket": bucket, "finished": datetime.now(timezone.utc).isoformat()}
+               "bucket": bucket, "key_refused_at": finished_at, "finished": finished_at}
     (runtime.state_dir / DONE_FILE).write_text(json.dumps(figures, indent=2), encoding="utf-8")
     return figures
 
@@ -138,13 +140,15 @@ def teardown_command(runtime: Runtime, *, bucket: str, force: bool = False, reas
     if force and not (reason or "").strip():
         raise OffboardError("--force needs --reason: the override is written into the journal")
     journal = Journal.of_stack(runtime.project, runtime.stack)
-    with journal.lock():
+    with nullcontext() if runtime.dry_run else journal.lock():
         done = {step for step, entry in journal.latest().items() if entry.status == "done"}
         closed = load_runbook(runtime.project, runtime.customer(), None).closed_gates(TEARDOWN_STEP, done)
-        if closed and not force:
-            waiting = ", ".join(ref for gate in closed for ref in gate.requires if ref not in done)
-            raise OffboardError(f"teardown refused: {closed[0].title} (waiting for {waiting}); "
-                                "--force --reason TEXT overrides and is journaled")
+        gate = next((gate for gate in closed if gate.before == TEARDOWN_STEP), closed[0] if closed else None)  # its own first
+        refusal = gate and f"teardown refused: {gate.title} (waiting for {', '.join(ref for ref in gate.requires if ref not in done)})"
+        if runtime.dry_run:
+            return {**teardown(runtime, bucket=bucket), "refused": refusal or None}
+        if refusal and not force:
+            raise OffboardError(f"{refusal}; --force --reason TEXT overrides and is journaled")
         start = utc_now()
         figures = teardown(runtime, bucket=bucket)
         end = utc_now()

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from offboard.infra.outputs import StackOutputs
+from offboard.runbook.mirror import JOURNAL_KEY
 from offboard.sample import SampleLayout
 from offboard.sample.stack import write_stack
 from offboard.transfer.session import customer_s3
@@ -137,7 +138,7 @@ def test_a_delta_export_killed_while_sending_is_finished_by_the_next_delta_expor
 
     assert "database delivery delta-1 in the bucket" in cli(project, "db", "export", "acme", "--delivery", "delta")
     prefixes = customer_s3(outputs).list_objects_v2(Bucket=outputs.bucket, Delimiter="/")["CommonPrefixes"]
-    assert [prefix["Prefix"] for prefix in prefixes] == ["delta-1/", "initial/"]
+    assert [prefix["Prefix"] for prefix in prefixes] == ["delta-1/", "initial/", "runbook/"]  # runbook/: the journal's copy
     assert "imported initial, delta-1 into staging" in cli(project, "db", "import", "acme", "--target", "staging", "--delivery", "all")
     cli(project, "db", "verify", "acme", "--target", "staging")
 
@@ -165,7 +166,8 @@ def test_an_org_without_a_row_at_the_source_is_refused_and_nothing_reaches_the_b
                                                                 "check offboard:orgId; nothing was exported\n")
         assert not (project.stack_state_dir("typo") / "db-export" / "initial").exists()
         outputs = StackOutputs.load(project.stack_state_dir("typo"))
-        assert "Contents" not in customer_s3(outputs).list_objects_v2(Bucket=outputs.bucket)
+        listed = customer_s3(outputs).list_objects_v2(Bucket=outputs.bucket).get("Contents", [])
+        assert [item["Key"] for item in listed] == [JOURNAL_KEY]  # the refusals are journaled; nothing of the org
     finally:
         remove_stack(project, "typo", endpoint_session[1])
 

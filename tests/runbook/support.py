@@ -70,8 +70,11 @@ class Driver:
     def run(self, workflow: str, **options):
         return commands.run(self.project, STACK, workflow, backend="local", runner=self.actions, outputs=self.outputs, **options)
 
-    def confirm(self, step: str, by: str = "Ann Operator", note: str | None = None):
-        return commands.confirm(self.project, STACK, step, by=by, note=note, backend="local", outputs=self.outputs)
+    def confirm(self, step: str, by: str = "Ann Operator", note: str | None = None, **options):
+        return commands.confirm(self.project, STACK, step, by=by, note=note, backend="local", outputs=self.outputs, **options)
+
+    def revoke(self, step: str, reason: str, by: str = "Ann Operator"):
+        return commands.revoke(self.project, STACK, step, by=by, reason=reason, backend="local", outputs=self.outputs)
 
     def status(self, workflow: str | None = None):
         return commands.status(self.project, STACK, workflow, backend="local", runner=self.actions, outputs=self.outputs)

@@ -1,4 +1,5 @@
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -6,11 +7,12 @@ import textwrap
 
 import pytest
 
-from offboard.errors import OffboardError
+from offboard.errors import OffboardError, Waiting
+from offboard.runbook import commands, people
 from offboard.runbook.journal import Entry, Journal
-
 from tests.conftest import REPO
-from tests.runbook.support import BUCKET, CUSTOMER_NAME, KEY_ID, ORG_ID, SECRET, Driver, FakeActions, workflow_actions
+from tests.runbook.support import (BUCKET, CUSTOMER_NAME, KEY_ID, ORG_ID, OUTPUTS, SECRET, STACK, Driver, FakeActions,
+                                   workflow_actions)
 from tests.runbook.test_workflow import DELTA, INITIAL
 
 
@@ -47,7 +49,7 @@ def test_run_stops_at_the_first_persons_step_and_confirm_lets_it_go_on(runbook, 
     assert confirmed.ok and confirmed.entries[0].confirmed_by == "Ann Operator"
 
     second = runbook.run("initial")
-    assert second.steps == ["check-catalog", "provision"] and fakes.calls["stack.up"] == 1
+    assert second.steps == ["preflight", "check-catalog", "provision"] and fakes.calls["stack.up"] == 1
     assert second.stopped_at == "create-servicenow-user"
     [email] = second.texts
     assert email.audience == "email" and CUSTOMER_NAME in email.path.read_text()
@@ -85,22 +87,24 @@ def test_confirm_refuses_what_it_cannot_record(runbook):
 def test_an_interrupted_machine_step_runs_again_and_only_it(runbook, fakes):
     confirm_through(runbook, "initial", "file-transfer-ticket")
 
-    def killed(**args):
+    def interrupted(**args):
         fakes.calls["db.export"] += 1
-        raise KeyboardInterrupt  # the operator's Ctrl-C, or any death in the middle of the step
+        raise KeyboardInterrupt  # the operator's Ctrl-C, or SIGTERM (offboard.errors makes it the same)
 
-    fakes.replace("db.export", killed)
-    with pytest.raises(KeyboardInterrupt):
-        runbook.run("initial")
+    fakes.replace("db.export", interrupted)
+    outcome = runbook.run("initial")
+    assert (outcome.reason, outcome.stopped_at, outcome.exit_code, outcome.ok) == ("interrupted", "export-db", 130, False)
+    assert outcome.message == "interrupted during export-db; run again to resume"
     last = journal_lines(runbook)[-1]
-    assert (last["step"], last["status"], last["end"]) == ("export-db", "started", None)
-    assert {view.id: view.status for view in runbook.status("initial")}["export-db"] == "started"
-    assert fakes.calls == {"catalog.check": 1, "stack.up": 1, "files.export": 1, "db.export": 1}
+    assert (last["step"], last["status"]) == ("export-db", "interrupted") and last["end"] >= last["start"]
+    assert last["duration"] >= 0
+    assert {view.id: view.status for view in runbook.status("initial")}["export-db"] == "interrupted"
+    assert fakes.calls == {"preflight.check": 1, "catalog.check": 1, "stack.up": 1, "files.export": 1, "db.export": 1}
 
     fakes.replace("db.export", fakes.recorder("db.export"))
     resumed = runbook.run("initial")
     assert resumed.steps == ["export-db"]
-    assert fakes.calls == {"catalog.check": 1, "stack.up": 1, "files.export": 1, "db.export": 2}
+    assert fakes.calls == {"preflight.check": 1, "catalog.check": 1, "stack.up": 1, "files.export": 1, "db.export": 2}
     assert resumed.stopped_at == "close-transfer-ticket"
 
 
@@ -130,6 +134,9 @@ def test_a_run_killed_in_the_middle_of_a_step_resumes_there(runbook, project, fa
     killed = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert (journal_lines(runbook)[-1]["step"], journal_lines(runbook)[-1]["status"]) == ("provision", "started")
+    assert {view.id: view.status for view in runbook.status("initial")}["provision"] == "interrupted"  # no one holds the lock
+    with Journal(runbook.journal).lock():  # as `run` does while the step runs
+        assert {view.id: view.status for view in runbook.status("initial")}["provision"] == "running"
 
     resumed = runbook.run("initial")
     assert resumed.steps == ["provision"] and fakes.calls["stack.up"] == 1
@@ -182,14 +189,14 @@ def test_dry_run_changes_nothing(runbook, fakes):
     runbook.confirm("select-msp")
     before = runbook.journal.read_bytes()
     outcome = runbook.run("initial", dry_run=True)
-    assert (outcome.dry_run, outcome.steps, outcome.stopped_at) == (True, ["check-catalog", "provision"], "create-servicenow-user")
+    assert (outcome.dry_run, outcome.steps, outcome.stopped_at) == (True, ["preflight", "check-catalog", "provision"], "create-servicenow-user")
     assert runbook.journal.read_bytes() == before and not runbook.texts.exists() and not fakes.calls
 
 
 def test_until_stops_after_the_step(runbook, fakes):
     runbook.confirm("select-msp")
     outcome = runbook.run("initial", until="provision")
-    assert (outcome.reason, outcome.steps, outcome.ok) == ("until", ["check-catalog", "provision"], True)
+    assert (outcome.reason, outcome.steps, outcome.ok) == ("until", ["preflight", "check-catalog", "provision"], True)
     assert runbook.run("initial", until="provision").steps == []
     with pytest.raises(OffboardError, match="step 'teardown' is not in the initial workflow"):
         runbook.run("initial", until="teardown")
@@ -219,7 +226,7 @@ def test_the_delta_export_waits_for_the_read_only_org(runbook):
 def test_teardown_waits_for_the_customers_confirmation(runbook, fakes):
     runbook.walk("initial")
     confirm_through(runbook, "delta", "verify-production")
-    runbook.confirm("close-delta-case")
+    runbook.confirm("close-delta-case", out_of_order=True, reason="the case closed early")
     Journal(runbook.journal).append(Entry(step="teardown", workflow="delta", actor="ch-msp", kind="automated",
                                           action="teardown", status="started"))
     with pytest.raises(OffboardError, match=r"teardown cannot start: .*customer has confirmed it \(waiting for customer-confirms-delta\)"):
@@ -254,7 +261,7 @@ def test_a_lock_held_by_another_command_refuses_the_run(runbook):
 
 def test_both_workflows_walk_to_the_end(runbook, fakes, bucket):
     initial, delta = runbook.walk("initial"), runbook.walk("delta")
-    assert (initial[-1].reason, delta[-1].reason) == ("complete", "complete")
+    assert (initial[-1].reason, delta[-1].reason, delta[-1].exit_code) == ("complete", "complete", 0)
     assert all(view.status == "done" for view in runbook.status())
     assert len(runbook.status()) == len(INITIAL) + len(DELTA)
     assert fakes.calls["teardown"] == 1 and fakes.calls["files.export"] == 2
@@ -282,3 +289,143 @@ def test_an_error_or_figure_holding_the_key_is_redacted(runbook, fakes):
     assert outcome.message == "provision failed: RuntimeError: denied for [redacted]:[redacted]; retry it once the cause is fixed"
     text = runbook.journal.read_text()
     assert KEY_ID not in text and SECRET not in text and '"user":"[redacted]"' in text
+
+
+def test_a_persons_step_is_confirmed_in_order_or_out_of_order_with_a_reason(runbook):
+    runbook.confirm("select-msp")
+    runbook.run("initial")  # the machine steps run; it waits for create-servicenow-user
+    before = runbook.journal.read_bytes()
+    with pytest.raises(OffboardError, match=r"^add-servicenow-user cannot be confirmed yet: create-servicenow-user before it "
+                                            r"is not done; confirm in order, or add --out-of-order --reason TEXT$"):
+        runbook.confirm("add-servicenow-user")
+    with pytest.raises(OffboardError, match="--out-of-order needs --reason TEXT"):
+        runbook.confirm("add-servicenow-user", out_of_order=True, reason="  ")
+    with pytest.raises(OffboardError, match="--reason goes with --out-of-order"):
+        runbook.confirm("add-servicenow-user", reason="early")
+    with pytest.raises(OffboardError, match="the confirmation of add-servicenow-user contains the secret access key"):
+        runbook.confirm("add-servicenow-user", out_of_order=True, reason=f"see {SECRET}")
+    assert runbook.journal.read_bytes() == before
+
+    accepted = runbook.confirm("add-servicenow-user", out_of_order=True, reason="the customer added it unasked", ref="CS0012345")
+    assert (accepted.reason, accepted.exit_code, accepted.steps) == ("confirmed", 0, ["add-servicenow-user"])
+    last = journal_lines(runbook)[-1]
+    assert (last["step"], last["status"], last["ref"]) == ("add-servicenow-user", "done", "CS0012345")
+    assert last["reason"] == "confirmed before create-servicenow-user was done: the customer added it unasked"
+    assert runbook.run("initial").stopped_at == "create-servicenow-user"  # the walk still stops at the step skipped
+    runbook.confirm("create-servicenow-user")
+    assert runbook.run("initial").stopped_at == "open-initial-case"
+
+
+def test_a_reference_is_one_short_word(runbook):
+    for bad in ("", "CS 0012345", "CS0012345\n", "C" * 65, "CS\x07"):
+        with pytest.raises(OffboardError, match="--ref takes the case or ticket number as one word"):
+            runbook.confirm("select-msp", ref=bad)
+    runbook.confirm("select-msp", ref="INC-2025/0042")
+    [row] = [row for row in runbook.plan("initial").as_json() if row["id"] == "select-msp"]
+    assert (row["status"], row["ref"]) == ("done", "INC-2025/0042")
+
+
+def test_revoke_makes_the_step_and_the_later_ones_pending_and_run_does_them_again(runbook, fakes):
+    runbook.confirm("select-msp")
+    machine = runbook.run("initial").steps
+    with pytest.raises(OffboardError, match="provision is a machine step: only a person's confirmation is revoked"):
+        runbook.revoke("provision", reason="again")
+    with pytest.raises(OffboardError, match="create-servicenow-user is not done: there is no confirmation to revoke"):
+        runbook.revoke("create-servicenow-user", reason="again")
+    with pytest.raises(OffboardError, match="say why select-msp is revoked"):
+        runbook.revoke("select-msp", reason=" ")
+    with pytest.raises(OffboardError, match="the revocation of select-msp contains the secret access key"):
+        runbook.revoke("select-msp", reason=SECRET)
+
+    revoked = runbook.revoke("select-msp", reason="the contract is not signed after all")
+    assert (revoked.reason, revoked.exit_code, revoked.steps) == ("revoked", 0, ["select-msp", *machine])
+    assert revoked.message.startswith("select-msp revoked by Ann Operator: confirm it again once it is done; pending again after it: ")
+    lines = journal_lines(runbook)[-len(revoked.steps):]
+    assert [(line["step"], line["status"]) for line in lines] == [(step, "revoked") for step in revoked.steps]
+    assert lines[0]["reason"] == "the contract is not signed after all" and lines[0]["confirmed_by"] == "Ann Operator"
+    assert {line["reason"] for line in lines[1:]} == {"select-msp revoked: the contract is not signed after all"}
+    status = {view.id: view.status for view in runbook.status("initial")}
+    assert {status[step] for step in revoked.steps} == {"pending"} and status["create-servicenow-user"] == "waiting"
+
+    waiting = runbook.run("initial")
+    assert (waiting.reason, waiting.stopped_at, waiting.exit_code, waiting.steps) == ("person", "select-msp", 3, [])
+    assert journal_lines(runbook)[-1]["status"] == "waiting"
+    runbook.confirm("select-msp")
+    assert runbook.run("initial").steps == machine and fakes.calls["stack.up"] == 2
+
+
+def test_a_step_waiting_on_ibm_is_journaled_waiting_and_runs_again(runbook, fakes):
+    runbook.confirm("select-msp")
+
+    def not_yet(**args):  # the engine tells a wait from a failure whatever the step; IBM's are the exports
+        raise Waiting("the initial delivery is not committed in the bucket yet")
+
+    fakes.replace("stack.up", not_yet)
+    outcome = runbook.run("initial")
+    assert (outcome.reason, outcome.stopped_at, outcome.exit_code, outcome.ok) == ("ibm", "provision", 4, False)
+    assert outcome.message == ("waiting on IBM at provision: the initial delivery is not committed in the bucket yet; "
+                               "run again later, or with --wait")
+    last = journal_lines(runbook)[-1]
+    assert (last["step"], last["status"], last["error"]) == ("provision", "waiting", None)
+    assert last["note"] == "the initial delivery is not committed in the bucket yet" and last["end"]
+    assert {view.id: view.status for view in runbook.status("initial")}["provision"] == "waiting"
+
+    fakes.replace("stack.up", fakes.recorder("stack.up"))
+    arrived = runbook.run("initial")
+    assert arrived.steps == ["provision"] and arrived.stopped_at == "create-servicenow-user"
+
+
+def arriving(*looks):
+    """A step whose delivery arrives at the look given True: Waiting until then."""
+    pending = list(looks)
+
+    def look(**args):
+        if pending.pop(0):
+            return {"files": 3}
+        raise Waiting("not there yet")
+    return look
+
+
+def test_run_wait_looks_again_until_the_delivery_arrives(runbook, fakes):
+    runbook.confirm("select-msp")
+    fakes.replace("stack.up", arriving(False, False, True))
+    said, slept = [], []
+    outcome = runbook.run("initial", polling=commands.Polling(timeout=0, interval=60, say=said.append, sleep=slept.append))
+    assert (outcome.reason, outcome.stopped_at, outcome.exit_code) == ("person", "create-servicenow-user", 3)
+    assert outcome.steps[-3:] == ["provision", "provision", "provision"]
+    assert [entry.status for entry in outcome.entries][-4:] == ["waiting", "waiting", "done", "waiting"]
+    assert slept == [60, 60] and len(said) == 2
+    assert re.fullmatch(r"waiting on IBM at provision: not there yet; next look at \d\d:\d\d", said[0])
+
+
+def test_run_wait_gives_up_at_its_timeout(runbook, fakes):
+    runbook.confirm("select-msp")
+    fakes.replace("stack.up", arriving(*[False] * 100))
+    said = []
+    outcome = runbook.run("initial", polling=commands.Polling(timeout=0.3, interval=0.1, say=said.append))
+    assert (outcome.reason, outcome.exit_code) == ("ibm", 4) and 2 <= len(said) <= 4
+    with pytest.raises(OffboardError, match="--interval must be more than 0 seconds"):
+        runbook.run("initial", polling=commands.Polling(timeout=0, interval=0, say=said.append))
+
+
+def test_every_change_of_a_steps_state_is_told_and_a_hooks_warning_joins_the_outcome(project, fakes):
+    told = []
+
+    def notify(event, entry):
+        told.append((event, entry.step))
+        return "the hook failed: exit 2" if event == "confirmed" else None
+
+    engine = commands.open_engine(project, STACK, backend="local", runner=fakes, outputs=lambda: OUTPUTS)
+    engine.notify = notify
+    engine.run("initial")
+    assert people.confirm(engine, "select-msp", "Ann Operator").warnings == ["the hook failed: exit 2"]
+    machine = engine.run("initial").steps
+    people.revoke(engine, "select-msp", "Ann Operator", "not signed")
+    assert told == [("waiting", "select-msp"), ("confirmed", "select-msp"), *(("done", step) for step in machine),
+                    ("waiting", "create-servicenow-user"), ("revoked", "select-msp"), *(("revoked", step) for step in machine)]
+
+    people.confirm(engine, "select-msp", "Ann Operator")
+    fakes.replace("stack.up", arriving(False, False))  # waits on IBM twice: told once
+    engine.run("initial")
+    engine.run("initial")
+    assert told.count(("waiting", "provision")) == 1

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import pytest
 
 from offboard.errors import OffboardError
-from offboard.runbook.journal import Acceptance, Entry, Journal
+from offboard.runbook.journal import Acceptance, Entry, Journal, step_state
 
 
 def entry(step: str, status: str = "done") -> Entry:
@@ -80,3 +80,18 @@ def test_an_acceptance_is_kept_but_is_no_steps_state(tmp_path):
         handle.write('{"step": "accept-unmapped", "workflow": "delta", "actor": "ch-msp", "kind": "manual", "status": "accepted"}\n')
     with pytest.raises(OffboardError, match="line 3 is not a journal entry"):
         journal.acceptances()
+
+
+def test_a_revoked_step_is_pending_and_a_started_one_running_only_while_the_lock_is_held(tmp_path):
+    journal = Journal(tmp_path / "journal.jsonl")
+    journal.append(entry("a"))
+    journal.append(entry("a", "revoked"))
+    journal.append(entry("b", "started"))
+    assert set(journal.latest()) == {"b"} and [e.status for e in journal.entries()] == ["done", "revoked", "started"]
+    assert step_state(journal.latest().get("a"), journal.locked()) == "pending"
+    assert step_state(journal.latest()["b"], journal.locked()) == "interrupted"  # no command holds the lock: it died
+    with journal.lock():
+        assert journal.locked() and step_state(journal.latest()["b"], journal.locked()) == "running"
+    assert not journal.locked()
+    journal.append(entry("a"))  # confirmed again
+    assert journal.latest()["a"].status == "done"

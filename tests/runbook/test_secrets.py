@@ -5,7 +5,7 @@ import stat
 from urllib.parse import quote, quote_plus
 
 from offboard.masking import register_secret
-from offboard.runbook.engine import as_json
+from offboard.runbook.outcome import as_json
 from offboard.runbook.journal import Journal
 from offboard.runbook.view import plan_view, steps_table
 

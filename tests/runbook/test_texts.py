@@ -1,4 +1,5 @@
 import stat
+from datetime import date, timedelta
 
 import pytest
 
@@ -10,6 +11,7 @@ from offboard.runbook.mirror import JOURNAL_KEY
 from offboard.runbook.texts import write_texts
 from offboard.runbook.workflow import load_runbook
 
+from tests.conftest import run_cli
 from tests.runbook.support import BUCKET, CUSTOMER_NAME, KEY_ID, ORG_ID, OUTPUTS, SECRET, STACK
 
 
@@ -88,3 +90,48 @@ def test_the_customer_text_says_what_is_open_or_accepted_and_never_names_an_id(p
     assert "1 of your people already had an account" in ready
     assert "48756361" not in held + ready
     assert b'"status":"accepted"' in bucket.objects[(BUCKET, JOURNAL_KEY)]  # the journal's copy holds the decision too
+
+
+def one_line(text) -> str:
+    return " ".join(text.path.read_text().split())
+
+
+def test_a_text_says_plainly_what_is_not_yet_recorded(project):
+    [watch] = write(project, "request-watch-list")
+    assert watch.path.read_text().startswith("Case number: not yet recorded\n")
+    [request] = write(project, "mark-read-only")
+    assert "on the agreed cut-over date (not yet recorded), please" in one_line(request)
+    [case] = write(project, "open-delta-case")
+    assert "Initial delivery's case: not yet recorded" in case.path.read_text()
+
+
+def test_recorded_case_ticket_and_date_are_in_the_texts(local_project):
+    project, day = local_project, date.today() + timedelta(days=9)
+    recorded = run_cli(project, "runbook", "record", STACK, "--case", "CS0012345", "--ticket", "box-folder=TS0042",
+                       "--cutover", day.isoformat(), "--by", "Ann Operator", "--backend", "local")
+    assert recorded.returncode == 0, recorded.stderr
+    shown_day = f"{day:%A} {day.day} {day:%B %Y}"
+    [watch] = write(project, "request-watch-list")
+    assert watch.path.read_text().startswith("Case number: CS0012345\n")
+    [ticket] = write(project, "file-transfer-ticket")
+    assert "Support case: CS0012345\nBox folder ticket: TS0042\n" in ticket.path.read_text()
+    [request] = write(project, "mark-read-only")
+    assert f"Subject: Cut-over on {shown_day}:" in request.path.read_text()
+    assert f"on the agreed cut-over date ({shown_day}), please" in one_line(request)
+    [delta_case] = write(project, "open-delta-case")
+    assert f"Initial delivery's case: CS0012345\nCut-over date:           {shown_day}\n" in delta_case.path.read_text()
+
+
+def test_a_reference_given_on_confirm_flows_into_the_texts(project, runbook):
+    outcome = runbook.run("initial")
+    while outcome.stopped_at != "open-initial-case":
+        runbook.confirm(outcome.stopped_at)
+        outcome = runbook.run("initial")
+    runbook.confirm("open-initial-case", ref="CS0099887")
+    outcome = runbook.run("initial")
+    assert outcome.stopped_at == "request-watch-list"
+    [watch] = outcome.texts
+    assert watch.path.read_text().startswith("Case number: CS0099887\n")
+    runbook.confirm("request-watch-list")
+    [ticket] = runbook.run("initial").texts
+    assert "Support case: CS0099887\n" in ticket.path.read_text()

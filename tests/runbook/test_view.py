@@ -6,7 +6,7 @@ from tests.runbook.support import ORG_ID, STACK, Driver, FakeActions, printed
 
 def test_the_plan_table_shows_steps_open_gates_and_the_module_of_each_machine_step(project):
     runbook = Driver(project, FakeActions({"stack.up"}))
-    runbook.confirm("select-msp", by="Ann Operator")
+    runbook.confirm("select-msp", by="Ann Operator", ref="CS0012345")
     text = printed(plan_view(runbook.plan("delta")))
     assert text.index("GATE The delta cannot start") < text.index("agree-cutover-date")
     assert "GATE Users of the org must not log in" in text
@@ -14,7 +14,7 @@ def test_the_plan_table_shows_steps_open_gates_and_the_module_of_each_machine_st
     assert text.count("(gate initial-verified)") == 1 and text.count("(gate org-read-only)") == 1
 
     initial = printed(plan_view(runbook.plan("initial")))
-    assert "done by Ann Operator" in initial
+    assert "done by Ann Operator ref CS0012345" in initial
     assert "provision.py" in initial and initial.rstrip().endswith("modules in fake")
     assert "GATE The delta" not in initial
 

@@ -1,4 +1,7 @@
 
+import re
+from pathlib import Path
+
 import pytest
 
 from offboard.customer import load_customer
@@ -9,7 +12,7 @@ from tests.conftest import stack_yaml
 from tests.runbook.support import OUTPUTS, STACK
 
 INITIAL = [
-    "select-msp", "check-catalog", "provision", "create-servicenow-user", "add-servicenow-user", "open-initial-case",
+    "select-msp", "preflight", "check-catalog", "provision", "create-servicenow-user", "add-servicenow-user", "open-initial-case",
     "request-watch-list", "file-box-folder-ticket", "file-customizer-ticket", "create-box-folder",
     "confirm-box-invitation", "enable-customizer", "share-access-info", "file-transfer-ticket",
     "export-files", "export-db", "close-transfer-ticket", "delete-box-folder", "report-transfer-complete",
@@ -18,7 +21,7 @@ INITIAL = [
 ]
 DELTA = [
     "agree-cutover-date", "mark-read-only", "open-delta-case", "request-delta-watch-list", "file-delta-ticket",
-    "check-delta-catalog", "export-delta-files", "export-delta-db", "close-delta-ticket", "report-delta-complete", "download-delta",
+    "preflight-delta", "check-delta-catalog", "export-delta-files", "export-delta-db", "close-delta-ticket", "report-delta-complete", "download-delta",
     "import-delta-files-production", "import-delta-db-staging", "fixup-staging", "import-production",
     "fix-links", "verify-production", "customer-confirms-delta", "close-delta-case", "teardown",
 ]
@@ -57,7 +60,7 @@ def test_a_customer_name_with_yaml_syntax_stays_one_string(project):
 
 @pytest.mark.parametrize(("change", "message"), [
     (("actor: customer\n", "actor: somebody\n"), r"runbooks/initial\.yaml\.j2: steps\.0\.actor"),
-    (("kind: automated\n    action: stack.up\n", "kind: automated\n"), r"runbooks/initial\.yaml\.j2: steps\.2: .*needs an action"),
+    (("kind: automated\n    action: stack.up\n", "kind: automated\n"), r"runbooks/initial\.yaml\.j2: steps\.3: .*needs an action"),
     (("steps:\n", "steps:\n  - [\n"), r"runbooks/initial\.yaml\.j2: line \d+ not valid YAML"),
     (("requires: [import-production]", "requires: [import-everything]"), r"gate no-login-before-import names unknown step\(s\) import-everything"),
     (("id: download\n", "id: teardown\n"), r"id teardown is also used in initial"),
@@ -71,3 +74,11 @@ def test_a_bad_workflow_template_is_one_clear_error(project, change, message):
     with pytest.raises(OffboardError, match=message) as refused:
         load(project)
     assert "\n" not in str(refused.value)
+
+
+def test_the_readme_says_who_does_each_step(project):
+    """README's "Who does what": every step of both workflows, in order, with its actor."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    listed = re.findall(r"^\| `([a-z0-9-]+)` \| ([a-z0-9-]+) \|", readme, re.MULTILINE)
+    runbook = load(project)
+    assert listed == [(step.id, step.actor.value) for name in ("initial", "delta") for step in runbook.workflow(name).steps]

@@ -21,8 +21,8 @@ def check(
         "--target", help="source, staging or production alone; without it the source, both targets and the "
                          "drift between the source and each target.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The result as one JSON document.")] = False,
-    backend: Annotated[str, typer.Option("--backend", "-b", envvar="OFFBOARD_BACKEND",
-                                         help="Accepted as by every stack command; the check reaches no bucket.")] = "pulumi",
+    backend: Annotated[str | None, typer.Option("--backend", "-b", envvar="OFFBOARD_BACKEND",
+                                         help="Accepted as by every stack command; the check reaches no bucket.")] = None,
 ) -> None:
     """Compare the live schemas and the org's binaries with the catalog; exit 0 only when nothing blocks."""
     from offboard.customer import SIDES, load_customer

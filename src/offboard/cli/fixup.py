@@ -13,10 +13,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from offboard.cli.common import AsJson, Stack, out, warn
+from offboard.cli.by_hand import OutsideRunbook, Reason, by_hand
+from offboard.cli.common import AsJson, Backend, Stack, out, warn
 
 if TYPE_CHECKING:
-    from offboard.fixup.report import Unmapped
+    from offboard.fixup.report import FixupReport, Unmapped
 
 app = typer.Typer()
 
@@ -27,6 +28,9 @@ def fixup(
     target: Annotated[str, typer.Option("--target", help="staging or production.")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would change; change nothing.")] = False,
     as_json: AsJson = False,
+    backend: Backend = None,
+    outside_runbook: OutsideRunbook = False,
+    reason: Reason = None,
 ) -> None:
     """Rewrite cloud hosts, the org id and user ids in the org's rows of the target; list the users it could not map."""
     from offboard.customer import load_customer
@@ -38,13 +42,19 @@ def fixup(
     project = Project.find()
     customer = load_customer(project, stack)
     settings = customer.fixup_settings()
-    with terminal_rows(f"fix-up of {target}", Console(stderr=True) if as_json else out) as progress:  # JSON alone on stdout
-        report = stage.fixup(Runtime(project, stack, None, dry_run),  # the fix-up never reaches the bucket
-                             org_id=customer.org_id, target_org_id=customer.target_org(), target=target,
-                             target_databases=customer.side(target).databases, target_stores=customer.side(target).content_stores,
-                             cloud_hosts=settings.cloud_hosts,
-                             msp_host=settings.msp_host, user_mapping=str(settings.user_mapping), route=settings.route,
-                             progress=progress)
+    side, target_org_id = customer.side(target), customer.target_org()
+
+    def fix() -> FixupReport:
+        with terminal_rows(f"fix-up of {target}", Console(stderr=True) if as_json else out) as progress:  # JSON alone on stdout
+            return stage.fixup(Runtime(project, stack, None, dry_run),  # the fix-up never reaches the bucket
+                               org_id=customer.org_id, target_org_id=target_org_id, target=target,
+                               target_databases=side.databases, target_stores=side.content_stores,
+                               cloud_hosts=settings.cloud_hosts,
+                               msp_host=settings.msp_host, user_mapping=str(settings.user_mapping), route=settings.route,
+                               progress=progress)
+
+    report = by_hand("db fixup", stack, fix, backend=backend, args={"target": target}, dry_run=dry_run,
+                     outside_runbook=outside_runbook, reason=reason)
     if as_json:
         print(json.dumps(report.model_dump(mode="json"), indent=2))
         return
@@ -70,8 +80,8 @@ def accept(
     ids: Annotated[Path, typer.Option("--ids", help="A file of the ids to accept, one a line; # starts a comment.")],
     reason: Annotated[str, typer.Option("--reason", help="Why they stay unmapped (they left the company, say).")],
     by: Annotated[str, typer.Option("--by", help="Who accepts.")],
-    backend: Annotated[str, typer.Option("--backend", "-b", envvar="OFFBOARD_BACKEND",
-                                         help="Where the stack lives: the journal is copied into its bucket.")] = "pulumi",
+    backend: Annotated[str | None, typer.Option("--backend", "-b", envvar="OFFBOARD_BACKEND",
+                                         help="Where the stack lives: the journal is copied into its bucket.")] = None,
     as_json: AsJson = False,
 ) -> None:
     """Accept users the last fix-up of the target could not map, in the journal; verify then passes over them."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Annotated
@@ -9,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from offboard.cli.common import Backend, Stack, Target, out, stage_of
+from offboard.cli.common import AsJson, Backend, Stack, Target, out, stage_of, warn
 
 
 def register(app: typer.Typer) -> None:
@@ -52,32 +53,51 @@ def demo(
               f"nothing of orgs {', '.join(result.other_orgs)} left the source; the key reached its bucket and nothing else")
 
 
-def verify(stack: Stack, target: Target, backend: Backend = "pulumi") -> None:
+def verify(stack: Stack, target: Target, backend: Backend = None, as_json: AsJson = False) -> None:
     """Files and rows of the target against every committed delivery; exit 0 only when equal."""
+    from offboard.cli.by_hand import by_hand
     from offboard.files.verify import report_table
     from offboard.verify import require_equal, verify_target
 
     runtime, customer, bucket = stage_of(stack, backend)
     side = customer.side(target)
-    verification = verify_target(runtime, org_id=customer.org_id, target_org_id=customer.target_org(), bucket=bucket,
-                                 target=target, target_stores=side.content_stores, target_databases=side.databases)
-    out.print(report_table(verification.files))
-    out.print(json.dumps(verification.figures()))
-    require_equal(verification)
-    out.print(f"[green]{target} holds exactly the org's files and rows[/green]")
+
+    def prove() -> dict:
+        verification = verify_target(runtime, org_id=customer.org_id, target_org_id=customer.target_org(), bucket=bucket,
+                                     target=target, target_stores=side.content_stores, target_databases=side.databases)
+        if as_json:
+            print(json.dumps({"ok": verification.ok and not verification.rows.unmapped_open, "figures": verification.figures(),
+                              "files": verification.files.to_json(),
+                              "rows": {**dataclasses.asdict(verification.rows), "ok": verification.rows.ok}}, indent=2, default=str))
+        else:
+            out.print(report_table(verification.files))
+            out.print(json.dumps(verification.figures()))
+        return require_equal(verification)
+
+    by_hand("verify", stack, prove, backend=backend, args={"target": target}, changes=False)
+    if not as_json:
+        out.print(f"[green]{target} holds exactly the org's files and rows[/green]")
 
 
 def teardown(
     stack: Stack,
-    backend: Backend = "pulumi",
+    backend: Backend = None,
     force: Annotated[bool, typer.Option("--force", help="Tear down before the delta is verified and confirmed.")] = False,
     reason: Annotated[str | None, typer.Option(help="Why, with --force; written into the journal.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what teardown would delete, and whether it may; change nothing.")] = False,
 ) -> None:
     """Archive the proof, empty and remove the bucket, revoke the key and prove it is refused."""
     from offboard.teardown import teardown_command
 
-    runtime, _, bucket = stage_of(stack, backend)
+    runtime, _, bucket = stage_of(stack, backend, dry_run)
     figures = teardown_command(runtime, bucket=bucket, force=force, reason=reason)
+    if dry_run and not figures.get("already"):
+        out.print(f"teardown of stack {stack} would archive {figures['proof_objects']} proof objects, delete "
+                  f"{figures['versions_to_delete']} object versions of bucket {bucket}, remove it and user "
+                  f"{figures['user_and_key_to_remove']} with its key; nothing was changed")
+        out.print(f"{figures['refused']}; --force --reason TEXT would override it" if figures["refused"]
+                  else "its gate is open: `offboard teardown` may run")
+        return
     if figures.get("already"):
         out.print(f"stack {stack} was already torn down at {figures['finished']}; archive {figures['archive']}")
         return
@@ -86,14 +106,23 @@ def teardown(
     out.print(f"archive {figures['archive']} (sha256 {figures['sha256']})")
 
 
-def report_command(stack: Stack) -> None:
-    """Write the migration report (HTML and Markdown): timeline, figures, verification."""
+def report_command(
+    stack: Stack,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report's facts and the two files' paths as JSON.")] = False,
+) -> None:
+    """Write the migration report for the customer (HTML and Markdown): summary, timeline, confirmations,
+    failures, verification, teardown's proof, figures."""
     from offboard.customer import load_customer
     from offboard.project import Project
-    from offboard.report import write_report
+    from offboard.report import report_facts, write_report
 
     project = Project.find()
-    html, markdown = write_report(project, load_customer(project, stack))
+    customer = load_customer(project, stack)
+    facts = report_facts(project, customer)
+    html, markdown = write_report(project, customer, facts)
+    if as_json:
+        print(json.dumps({"html": str(html), "markdown": str(markdown), "facts": facts.model_dump(mode="json")}, indent=2))
+        return
     out.print(f"report: {html}\nmarkdown: {markdown}")
 
 
@@ -112,3 +141,6 @@ def fleet(as_json: Annotated[bool, typer.Option("--json", help="One object per s
         table.add_row(row.stack, row.customer or f"[red]{row.problem}[/red]", row.org_id, row.delivery, row.step,
                       row.status, row.waiting_on, since)
     out.print(table)
+    for row in rows:
+        if row.customer and row.problem:  # a bucket gone with the embedded endpoint
+            warn(row.problem)

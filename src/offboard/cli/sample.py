@@ -29,9 +29,11 @@ def sample_create(
     from offboard.project import Project
     from offboard.sample import create_sample
     from offboard.sample.layout import CLUSTER_FOLDER
-    from offboard.sample.stack import write_stack
+    from offboard.sample.stack import check_new_stack, write_stack
 
     project = Project.find() if stack else None
+    if project:
+        check_new_stack(project, stack)  # before the sample is made, not after
     layout = create_sample(directory, orgs=orgs, seed=seed, scale=scale, engine=engine, server=server,
                            catalog_path=project.runbooks_dir / db_stages.CATALOG if project else None)
     out.print(f"sample in {layout.root}: orgs {', '.join(layout.org_ids)}")

@@ -13,30 +13,33 @@ from offboard.cli.common import Backend, Stack, out
 app = typer.Typer(no_args_is_help=True, help="A customer's bucket and scoped key (Pulumi or the embedded endpoint).")
 
 
-def customer_and_backend(stack: str, backend_name: str):
+def customer_and_backend(stack: str, backend_name: str | None):
+    """The project, the stack file's values, and the backend the stack lives on (or is asked for)."""
     from offboard.customer import load_customer
     from offboard.infra import stacks
+    from offboard.infra.provisioned import stack_backend
     from offboard.project import Project
 
     project = Project.find()
-    return project, load_customer(project, stack), stacks.backend(project, backend_name, on_output=print)
+    customer = load_customer(project, stack)
+    return project, customer, stacks.backend(project, stack_backend(project, stack, backend_name), on_output=print)
 
 
 @app.command("up")
-def stack_up(stack: Stack, backend: Backend = "pulumi") -> None:
+def stack_up(stack: Stack, backend: Backend = None) -> None:
     """Create or update the customer's bucket, group, user and key."""
     from offboard.customer import require_own_org
     from offboard.runtime import Runtime
 
     project, customer, chosen = customer_and_backend(stack, backend)
     require_own_org(project, customer)
-    with Runtime(project, stack, backend).changing():
+    with Runtime(project, stack, chosen.name).changing():
         outputs = chosen.up(customer)
     out.print(f"stack {stack} is up: bucket {outputs.bucket}, key {outputs.access_key_id} ({chosen.name})")
 
 
 @app.command("preview")
-def stack_preview(stack: Stack, backend: Backend = "pulumi") -> None:
+def stack_preview(stack: Stack, backend: Backend = None) -> None:
     """Show what `up` would create or change."""
     _, customer, chosen = customer_and_backend(stack, backend)
     table = Table("resource", "name", "operation", title=f"stack {stack} ({chosen.name})")
@@ -48,7 +51,7 @@ def stack_preview(stack: Stack, backend: Backend = "pulumi") -> None:
 @app.command("outputs")
 def stack_outputs(
     stack: Stack,
-    backend: Backend = "pulumi",
+    backend: Backend = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
     show_secrets: Annotated[bool, typer.Option("--show-secrets", help="Include the secret access key.")] = False,
 ) -> None:
@@ -65,12 +68,12 @@ def stack_outputs(
 
 
 @app.command("destroy")
-def stack_destroy(stack: Stack, backend: Backend = "pulumi") -> None:
+def stack_destroy(stack: Stack, backend: Backend = None) -> None:
     """Remove the customer's resources (the bucket must be empty: teardown empties it)."""
     from offboard.runtime import Runtime
 
     project, customer, chosen = customer_and_backend(stack, backend)
-    with Runtime(project, stack, backend).changing():
+    with Runtime(project, stack, chosen.name).changing():
         chosen.destroy(customer)
     out.print(f"stack {stack} destroyed ({chosen.name})")
 
@@ -78,7 +81,7 @@ def stack_destroy(stack: Stack, backend: Backend = "pulumi") -> None:
 @app.command("access-info")
 def stack_access_info(
     stack: Stack,
-    backend: Backend = "pulumi",
+    backend: Backend = None,
     stdout: Annotated[bool, typer.Option("--stdout", help="Print the text (it holds the secret) instead of its path.")] = False,
 ) -> None:
     """Render the S3 access information for the customer's Box folder into a 0600 file."""

@@ -82,7 +82,7 @@ def export(runtime: Runtime, *, org_id: str, bucket: str, delivery: str, source_
         for name in committed:
             download_folder(s3, bucket, prefix(name), root / name, f"database delivery {name}")
         delivery = bucket_delivery(committed, delivery)
-    exported = export_org(catalog(runtime.project), source, org_id, root, delivery, progress=progress)
+    exported = export_org(catalog(runtime.project), source, org_id, root, delivery, progress=progress or runtime.progress.rows())
     if exported.manifest.delivery == INITIAL and not any(table.rows_total for table in exported.manifest.tables):
         shutil.rmtree(exported.folder)  # nothing of it reaches the bucket, and a corrected org id starts afresh
         raise unknown_org(org_id)
@@ -166,7 +166,7 @@ def import_(runtime: Runtime, *, org_id: str, target_org_id: str, bucket: str, d
                 "deleted": sum(len(table.deleted) for manifest in manifests for table in manifest.tables)}
     names, _ = fetch(runtime, bucket, delivery)
     figures: dict[str, Any] = {"deliveries": names, "rows": 0, "deleted": 0}
-    merges = merges_path(runtime.state_dir, target)
+    merges, progress = merges_path(runtime.state_dir, target), progress or runtime.progress.rows()
     for name in names:
         result = import_delivery(catalog(runtime.project), import_dir(runtime) / name, urls, org_id=org_id,
                                  target_org_id=target_org_id, merged=merged_keys(read_merges(merges)), progress=progress)
@@ -190,7 +190,8 @@ def verify(runtime: Runtime, *, org_id: str, target_org_id: str, target: str, ta
     report = FixupReport.load(fixed) if fixed.is_file() else None
     result = verify_target(catalog(runtime.project), import_dir(runtime) / last.read_text(encoding="utf-8"),
                            target_urls(runtime, target, target_databases),
-                           org_id=org_id, target_org_id=target_org_id, fixup_report=report, progress=progress)
+                           org_id=org_id, target_org_id=target_org_id, fixup_report=report,
+                           progress=progress or runtime.progress.rows())
     if report is not None:  # and its people: an unmapped id fails verify until mapped or accepted
         people = decide(report, Journal.of_stack(runtime.project, runtime.stack).acceptances(), target)
         result = dataclasses.replace(result, unmapped_open=people.open, unmapped_accepted=people.accepted,

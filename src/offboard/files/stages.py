@@ -46,7 +46,8 @@ def export(runtime: Runtime, *, org_id: str, bucket: str, delivery: str, source_
         return {"dry_run": True, "delivery": plan.delivery, "already_committed": plan.committed is not None,
                 "files_to_send": len(plan.to_send), "bytes_to_send": sum(source.size for source in plan.to_send),
                 "deleted": len(plan.deleted), "missing": len(plan.missing)}
-    result = export_files(s3, bucket, org_id, roots, selection, delivery, checksum=checksum, progress=progress)
+    result = export_files(s3, bucket, org_id, roots, selection, delivery, checksum=checksum,
+                          progress=progress or runtime.progress.files())
     manifest = result.manifest
     return {"delivery": manifest.delivery, "files": len(manifest.files), "deleted": len(manifest.deleted),
             "archives_sent": result.archives_sent, "archives_resumed": result.archives_resumed, "bytes_sent": result.bytes_sent}
@@ -73,7 +74,7 @@ def import_(runtime: Runtime, *, org_id: str, target_org_id: str, bucket: str, d
         return {"dry_run": True, "deliveries": names, "files": sum(len(m.files) for m in chosen),
                 "bytes": sum(entry.size for m in chosen for entry in m.files.values()),
                 "deleted": sum(len(m.deleted) for m in chosen), "into": sorted(str(root) for root in roots.values())}
-    rewritten = read_rewritten(runtime.state_dir, target)
+    rewritten, progress = read_rewritten(runtime.state_dir, target), progress or runtime.progress.files()
     results = [import_files(s3, bucket, org_id, name, roots, org, rewritten=rewritten, progress=progress) for name in names]
     return {"deliveries": names, "files": sum(r.files for r in results), "bytes": sum(r.bytes for r in results),
             "deleted": sum(r.deleted for r in results), "kept_as_rewritten": sum(r.kept for r in results)}
@@ -89,7 +90,8 @@ def verify(runtime: Runtime, *, org_id: str, target_org_id: str, bucket: str, ta
     roots = content_roots(target_stores, root)
     owned = list(org_content(catalog(runtime.project), database_urls(target_databases, root), target_org_id, roots))
     rewritten = read_rewritten(runtime.state_dir, target)
-    report = verify_files(roots, manifests, owned=owned, rewritten=rewritten, checksum=checksum, progress=progress)
+    report = verify_files(roots, manifests, owned=owned, rewritten=rewritten, checksum=checksum,
+                          progress=progress or runtime.progress.files())
     if not runtime.dry_run:
         (runtime.state_dir / f"verify-files-{target}.json").write_text(json.dumps(report.to_json(), indent=2), encoding="utf-8")
     return report

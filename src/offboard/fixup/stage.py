@@ -36,7 +36,8 @@ def fixup(runtime: Runtime, *, org_id: str, target_org_id: str, target: str, tar
     report = fixup_target(catalog, urls, rules,
                           delivered=delivered_keys(catalog, db_stages.import_dir(runtime), org_id), route=route,
                           record_merges=lambda done: add_merges(merges, done), linked=linked,
-                          earlier=read_rewritten(state, target), dry_run=runtime.dry_run, progress=progress)
+                          earlier=read_rewritten(state, target), dry_run=runtime.dry_run,
+                          progress=progress or runtime.progress.rows())
     if not runtime.dry_run:
         save_rewritten(state, target, report.files)
         report = report.model_copy(update={"merged": read_merges(merges)})

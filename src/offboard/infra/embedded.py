@@ -58,6 +58,9 @@ class EmbeddedBackend:
         return [(kind, resource, "exists" if present else "create") for kind, resource, present in planned]
 
     def outputs(self, customer: Customer) -> StackOutputs:
+        lost = gone(self.project, customer.stack)
+        if lost:
+            raise OffboardError(lost)
         endpoint = local_endpoint.running(self.endpoint_dir)
         outputs = self.stored(customer, endpoint)
         if outputs is None:
@@ -94,6 +97,23 @@ class EmbeddedBackend:
             kms.delete_alias(AliasName=alias["AliasName"])
             kms.schedule_key_deletion(KeyId=alias["TargetKeyId"], PendingWindowInDays=customer.kms_deletion_window_days)
         StackOutputs.forget(self.project.stack_state_dir(customer.stack))
+
+
+def gone(project: Project, stack: str) -> str | None:
+    """One line when the stack's bucket went with the embedded endpoint it was made on (the
+    endpoint keeps nothing across `offboard local stop`/`start`), else None. Read from the two
+    records (the stack's outputs and the endpoint's), without a request: `fleet` asks it."""
+    made = StackOutputs.recorded(project.stack_state_dir(stack))
+    if made is None or made.endpoint_instance is None:
+        return None
+    now = local_endpoint.read_record(project.state_dir / "local")
+    running = now is not None and local_endpoint.alive(now.pid)
+    if running and now.instance == made.endpoint_instance:
+        return None
+    what, first = (f"restarted at {now.started.replace('T', ' ')}", "") if running else ("stopped", "`offboard local start`, then ")
+    return (f"stack {stack}: its bucket {made.bucket} is gone (the embedded endpoint it was made on {what} and keeps "
+            f"nothing): run {first}`offboard stack up {stack}`, then redo the runbook's machine steps since provision "
+            f"(`offboard runbook retry {stack} STEP`)")
 
 
 def ensure_kms_key(endpoint: local_endpoint.Endpoint, customer: Customer) -> str | None:

@@ -25,6 +25,7 @@ import urllib.request
 import uuid
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
@@ -51,6 +52,7 @@ class Endpoint:
     admin_key_id: str
     admin_secret: str
     pid: int
+    started: str = ""  # when it started (UTC, ISO): a stack made on an earlier start is gone with it
 
     def client(self, service: str, region: str = "us-east-1", key_id: str | None = None, secret: str | None = None):
         """A client on this endpoint: the admin's unless another key is given."""
@@ -90,7 +92,8 @@ def bootstrap(url: str) -> Endpoint:
     iam.create_user(UserName=ADMIN_USER)
     iam.put_user_policy(UserName=ADMIN_USER, PolicyName="admin", PolicyDocument=json.dumps(ADMIN_POLICY))
     key = iam.create_access_key(UserName=ADMIN_USER)["AccessKey"]
-    endpoint = Endpoint(url, uuid.uuid4().hex, key["AccessKeyId"], key["SecretAccessKey"], os.getpid())
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    endpoint = Endpoint(url, uuid.uuid4().hex, key["AccessKeyId"], key["SecretAccessKey"], os.getpid(), started)
     prove_enforced(endpoint)
     return endpoint
 
@@ -155,11 +158,18 @@ def stop(folder: Path) -> bool:
     return True
 
 
+def read_record(folder: Path) -> Endpoint | None:
+    """The endpoint recorded in `folder`, asked nothing: its process may be gone."""
+    try:
+        return Endpoint(**json.loads((folder / RECORD).read_text(encoding="utf-8")))
+    except (FileNotFoundError, json.JSONDecodeError, TypeError):
+        return None
+
+
 def find(folder: Path) -> Endpoint | None:
     """The endpoint recorded in `folder` if it still answers; a stale record is removed."""
-    try:
-        endpoint = Endpoint(**json.loads((folder / RECORD).read_text(encoding="utf-8")))
-    except (FileNotFoundError, json.JSONDecodeError, TypeError):
+    endpoint = read_record(folder)
+    if endpoint is None:
         return None
     if alive(endpoint.pid) and answers(endpoint.url):
         return endpoint

@@ -42,10 +42,12 @@ class StackOutputs(BaseModel):
         secret = self.secret_access_key.get_secret_value() if show_secrets else "[secret]"
         return {**self.public(), "secret_access_key": secret}
 
-    def save(self, folder: Path) -> None:
-        """The public outputs as JSON and the secret alone in a 0600 file."""
+    def save(self, folder: Path, *, with_secret: bool = True) -> None:
+        """The public outputs as JSON and the secret alone in a 0600 file (only where no backend
+        keeps it: the embedded endpoint's; Pulumi keeps its own, encrypted)."""
         folder.mkdir(parents=True, exist_ok=True)
-        write_private(folder / SECRET_FILE, self.secret_access_key.get_secret_value())
+        if with_secret:
+            write_private(folder / SECRET_FILE, self.secret_access_key.get_secret_value())
         (folder / OUTPUTS_FILE).write_text(json.dumps(self.public(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
     @classmethod
@@ -56,6 +58,15 @@ class StackOutputs(BaseModel):
         except FileNotFoundError:
             return None
         return cls(**public, secret_access_key=secret)
+
+    @classmethod
+    def recorded(cls, folder: Path) -> StackOutputs | None:
+        """The public outputs saved at `stack up`, with an empty secret: what a command that only
+        shows the stack (plan, status) reads instead of asking its backend."""
+        try:
+            return cls(**json.loads((folder / OUTPUTS_FILE).read_text(encoding="utf-8")), secret_access_key="")
+        except FileNotFoundError:
+            return None
 
     @staticmethod
     def forget(folder: Path) -> None:

@@ -129,6 +129,45 @@ def transfer_policy(bucket: str, kms_key_arn: str | None) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
+# What the operator's own credentials do for every customer: provision and destroy the stacks
+# (Pulumi, or the embedded backend), and empty a bucket at teardown, which the customer's key
+# may not. Scoped by name to the project's resources, `offboard-*`; KMS cannot scope CreateKey,
+# nor the keys before they exist, by name (an alias or tag condition would: add one for your
+# account). Reads Pulumi's provider makes on a refresh are the `Get*` patterns.
+OPERATOR_S3_BUCKET_ACTIONS = [
+    "s3:CreateBucket", "s3:DeleteBucket", "s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads",
+    "s3:GetBucket*", "s3:PutBucket*", "s3:DeleteBucketPolicy", "s3:GetEncryptionConfiguration",
+    "s3:PutEncryptionConfiguration", "s3:GetLifecycleConfiguration", "s3:PutLifecycleConfiguration",
+    "s3:GetAccelerateConfiguration", "s3:GetReplicationConfiguration", "s3:GetAnalyticsConfiguration",
+]
+OPERATOR_S3_OBJECT_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion", "s3:DeleteObject", "s3:DeleteObjectVersion",
+                              "s3:AbortMultipartUpload"]
+OPERATOR_IAM_ACTIONS = [
+    "iam:CreateGroup", "iam:DeleteGroup", "iam:GetGroup", "iam:PutGroupPolicy", "iam:GetGroupPolicy",
+    "iam:DeleteGroupPolicy", "iam:ListGroupPolicies", "iam:AddUserToGroup", "iam:RemoveUserFromGroup",
+    "iam:CreateUser", "iam:DeleteUser", "iam:GetUser", "iam:TagUser", "iam:UntagUser", "iam:ListGroupsForUser",
+    "iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:ListAccessKeys",
+]
+OPERATOR_KMS_ACTIONS = [
+    "kms:CreateKey", "kms:DescribeKey", "kms:EnableKeyRotation", "kms:GetKeyRotationStatus", "kms:GetKeyPolicy",
+    "kms:ListResourceTags", "kms:TagResource", "kms:ScheduleKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias",
+    "kms:ListAliases", "kms:Decrypt", "kms:GenerateDataKey",
+]
+
+
+def operator_policy(account: str = "*") -> dict[str, Any]:
+    """The IAM policy the operator's credentials need, for every customer's stack of `account` (a new
+    document each time: callers may change it)."""
+    buckets = bucket_arn(f"{NAME_PREFIX}-*")
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "CustomerBuckets", "Effect": "Allow", "Action": [*OPERATOR_S3_BUCKET_ACTIONS], "Resource": buckets},
+        {"Sid": "CustomerObjects", "Effect": "Allow", "Action": [*OPERATOR_S3_OBJECT_ACTIONS], "Resource": f"{buckets}/*"},
+        {"Sid": "CustomerUsersAndGroups", "Effect": "Allow", "Action": [*OPERATOR_IAM_ACTIONS], "Resource": [
+            f"arn:aws:iam::{account}:user/{NAME_PREFIX}-*", f"arn:aws:iam::{account}:group/{NAME_PREFIX}-*"]},
+        {"Sid": "CustomerKeys", "Effect": "Allow", "Action": [*OPERATOR_KMS_ACTIONS], "Resource": "*"},
+    ]}
+
+
 def to_json(document: dict[str, Any]) -> str:
     return json.dumps(document, sort_keys=True, separators=(",", ":"))
 

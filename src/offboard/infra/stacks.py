@@ -10,7 +10,7 @@ import boto3
 from offboard.customer import Customer, require_own_org
 from offboard.errors import OffboardError
 from offboard.infra import endpoint as local_endpoint
-from offboard.infra import policies
+from offboard.infra import policies, provisioned
 from offboard.infra.automation import PulumiBackend
 from offboard.infra.embedded import EmbeddedBackend
 from offboard.infra.outputs import StackOutputs
@@ -19,21 +19,51 @@ from offboard.runtime import Runtime, one_at_a_time
 from offboard.templates import render
 from offboard.transfer.session import RETRIES
 
-BACKENDS = ("pulumi", "local")
 ACCESS_INFO_TEMPLATE = "templates/s3-access-info.txt.j2"
 
 
-def backend(project: Project, name: str, on_output: Callable[[str], None] | None = None):
+def backend(project: Project, name: str, on_output: Callable[[str], None] | None = None) -> RecordedBackend:
     if name == "pulumi":
-        return PulumiBackend(project, on_output)
+        return RecordedBackend(project, PulumiBackend(project, on_output))
     if name == "local":
-        return EmbeddedBackend(project)
-    raise OffboardError(f"unknown backend {name!r}: choose one of {', '.join(BACKENDS)}")
+        return RecordedBackend(project, EmbeddedBackend(project))
+    raise OffboardError(f"unknown backend {name!r}: choose one of {', '.join(provisioned.BACKENDS)}")
 
 
-def up(project: Project, customer: Customer, backend_name: str) -> StackOutputs:
+class RecordedBackend:
+    """A backend that works only on the stacks living on it, and records in each stack's state
+    folder that it does (`provisioned`) with its public outputs, for the commands that read them
+    without reaching the backend (plan, status, fleet)."""
+
+    def __init__(self, project: Project, inner: PulumiBackend | EmbeddedBackend) -> None:
+        self.project, self.inner, self.name = project, inner, inner.name
+
+    def up(self, customer: Customer) -> StackOutputs:
+        provisioned.stack_backend(self.project, customer.stack, self.name)
+        made = self.inner.up(customer)
+        # the secret too where nothing else keeps it (the embedded endpoint; Pulumi keeps its own, encrypted)
+        made.save(self.project.stack_state_dir(customer.stack), with_secret=self.name == "local")
+        provisioned.record_up(self.project, customer.stack, self.name)
+        return made
+
+    def preview(self, customer: Customer) -> list[tuple[str, str, str]]:
+        provisioned.stack_backend(self.project, customer.stack, self.name)
+        return self.inner.preview(customer)
+
+    def outputs(self, customer: Customer) -> StackOutputs:
+        provisioned.stack_backend(self.project, customer.stack, self.name)
+        return self.inner.outputs(customer)
+
+    def destroy(self, customer: Customer) -> None:
+        provisioned.stack_backend(self.project, customer.stack, self.name)
+        self.inner.destroy(customer)
+        StackOutputs.forget(self.project.stack_state_dir(customer.stack))
+        provisioned.record_destroyed(self.project, customer.stack)
+
+
+def up(project: Project, customer: Customer, backend_name: str | None) -> StackOutputs:
     require_own_org(project, customer)
-    return backend(project, backend_name).up(customer)
+    return backend(project, provisioned.stack_backend(project, customer.stack, backend_name)).up(customer)
 
 
 @one_at_a_time
@@ -52,8 +82,9 @@ def provision(runtime: Runtime, *, bucket: str, region: str) -> dict[str, Any]:
     return {"bucket": made.bucket, "user": made.user}
 
 
-def outputs(project: Project, customer: Customer, backend_name: str) -> StackOutputs:
-    return backend(project, backend_name).outputs(customer)
+def outputs(project: Project, customer: Customer, backend_name: str | None) -> StackOutputs:
+    """The stack's outputs with its key, from the backend it lives on (`backend_name` None: its own)."""
+    return backend(project, provisioned.stack_backend(project, customer.stack, backend_name)).outputs(customer)
 
 
 def admin_s3(project: Project, customer: Customer, backend_name: str):

@@ -1,4 +1,5 @@
-"""The runbook commands, one function per CLI command: each returns data and prints nothing.
+"""The runbook commands, one function per CLI command: each returns data and prints nothing
+(`run --wait` says one line per wait through the `Polling` it is given).
 
 `backend` says where the stack lives ("local": the embedded endpoint, or "pulumi"). Tests and
 tools may pass `runner` (how machine steps run; by default their rendered modules) and
@@ -9,16 +10,23 @@ stack, workflow or step, a closed gate, a leaking text, a bad template) is an Of
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Callable
 
 from offboard.customer import Customer, load_customer
 from offboard.errors import NotProvisioned, OffboardError
 from offboard.infra.outputs import StackOutputs
+from offboard.infra.provisioned import recorded_outputs, stack_backend
 from offboard.project import Project
-from offboard.runbook.engine import Engine, Outcome, Plan, StepRunner, StepView
+from offboard.runbook import people
+from offboard.runbook.engine import Engine, StepRunner
+from offboard.runbook.hooks import notifier
 from offboard.runbook.journal import Journal
 from offboard.runbook.mirror import into_bucket
 from offboard.runbook.modules import RenderedModule, RenderedModules, render_modules, secrets_of
+from offboard.runbook.outcome import Outcome, Plan, StepView
 from offboard.runbook.texts import write_texts
 from offboard.runbook.workflow import WORKFLOWS, load_runbook
 
@@ -30,6 +38,7 @@ def render(project: Project, stack: str, workflow: str, *, backend: str,
     """Write the module of every machine step of the workflow, for review before `run`. Once the
     stack is provisioned, a module holding its key is refused (no template is given the key; this
     catches one pasted in); a backend that cannot be reached only skips that check."""
+    backend = stack_backend(project, stack, backend)  # the stack's own; rendering for another is refused
     try:
         known = (outputs or (lambda: stack_outputs(project, load_customer(project, stack), backend)))()
     except OffboardError:  # not provisioned yet, or a backend that cannot be reached
@@ -40,26 +49,61 @@ def render(project: Project, stack: str, workflow: str, *, backend: str,
 def plan(project: Project, stack: str, workflow: str, *, backend: str,
          runner: StepRunner | None = None, outputs: OutputsLoader | None = None) -> Plan:
     """Every step of the workflow with its status, and the gates (`Plan.as_json()` for --json)."""
-    return open_engine(project, stack, backend=backend, runner=runner, outputs=outputs).plan(workflow)
+    shown = outputs or (lambda: recorded_outputs(project, stack))  # reaches no backend
+    return open_engine(project, stack, backend=backend, runner=runner, outputs=shown).plan(workflow)
+
+
+@dataclass(frozen=True)
+class Polling:
+    """`run --wait`: look again every `interval` seconds while the run waits on IBM, for at most
+    `timeout` seconds (0: no limit), saying each wait in one line."""
+
+    timeout: float
+    interval: float
+    say: Callable[[str], None]
+    sleep: Callable[[float], None] = time.sleep
 
 
 def run(project: Project, stack: str, workflow: str, *, backend: str, dry_run: bool = False, until: str | None = None,
-        runner: StepRunner | None = None, outputs: OutputsLoader | None = None) -> Outcome:
-    """Run the machine steps in order up to the next person's step; `Outcome.ok` false: exit non-zero."""
+        polling: Polling | None = None, runner: StepRunner | None = None, outputs: OutputsLoader | None = None) -> Outcome:
+    """Run the machine steps in order up to the next person's step; `Outcome.exit_code` says how it stopped."""
+    if polling and polling.interval <= 0:
+        raise OffboardError("--interval must be more than 0 seconds")
     engine = open_engine(project, stack, backend=backend, runner=runner, outputs=outputs)
-    return engine.run(workflow, dry_run=dry_run, until=until)
+    outcome = engine.run(workflow, dry_run=dry_run, until=until)
+    if polling is None:
+        return outcome
+    deadline = time.monotonic() + polling.timeout if polling.timeout > 0 else None
+    while outcome.reason == "ibm":
+        pause = polling.interval if deadline is None else min(polling.interval, deadline - time.monotonic())
+        if pause <= 0:
+            break  # the timeout: the outcome still waits on IBM
+        next_look = datetime.now().astimezone() + timedelta(seconds=pause)
+        polling.say(f"waiting on IBM at {outcome.stopped_at}: {outcome.entries[-1].note}; next look at {next_look:%H:%M}")
+        polling.sleep(pause)
+        outcome = outcome.then(engine.run(workflow, until=until))
+    return outcome
 
 
-def confirm(project: Project, stack: str, step: str, *, by: str, note: str | None = None, backend: str,
+def confirm(project: Project, stack: str, step: str, *, by: str, note: str | None = None, ref: str | None = None,
+            out_of_order: bool = False, reason: str | None = None, backend: str,
             outputs: OutputsLoader | None = None) -> Outcome:
-    """Record that a person's step is done."""
-    return open_engine(project, stack, backend=backend, outputs=outputs).confirm(step, by, note)
+    """Record that a person's step is done; before the steps ahead of it only `out_of_order`, with a reason."""
+    engine = open_engine(project, stack, backend=backend, outputs=outputs)
+    return people.confirm(engine, step, by, note, ref=ref, out_of_order=out_of_order, reason=reason)
+
+
+def revoke(project: Project, stack: str, step: str, *, by: str, reason: str, backend: str,
+           outputs: OutputsLoader | None = None) -> Outcome:
+    """Undo a person's confirmation: it and every later step of its workflow that was done are pending again."""
+    return people.revoke(open_engine(project, stack, backend=backend, outputs=outputs), step, by, reason)
 
 
 def status(project: Project, stack: str, workflow: str | None = None, *, backend: str,
            runner: StepRunner | None = None, outputs: OutputsLoader | None = None) -> list[StepView]:
     """Every step of one workflow, or of both, with its last journal line."""
-    engine = open_engine(project, stack, backend=backend, runner=runner, outputs=outputs)
+    shown = outputs or (lambda: recorded_outputs(project, stack))  # reaches no backend
+    engine = open_engine(project, stack, backend=backend, runner=runner, outputs=shown)
     return [view for name in ([workflow] if workflow else WORKFLOWS) for view in engine.views(name)]
 
 
@@ -70,13 +114,17 @@ def retry(project: Project, stack: str, step: str, *, backend: str,
 
 
 def run_step(project: Project, stack: str, step: str, *, backend: str) -> Outcome:
-    """Run one machine step alone, journaled, as `python <module>.py` does."""
-    return open_engine(project, stack, backend=backend).run_step(step)
+    """Run one machine step alone, journaled, as `python <module>.py` does; a stop is raised, so
+    that the module exits as `offboard` does (1 failed, 4 waiting on IBM, 130 interrupted)."""
+    outcome = open_engine(project, stack, backend=backend).run_step(step)
+    if not outcome.ok:
+        raise outcome.error()
+    return outcome
 
 
 def open_engine(project: Project, stack: str, *, backend: str,
                 runner: StepRunner | None = None, outputs: OutputsLoader | None = None) -> Engine:
-    customer = load_customer(project, stack)
+    customer, backend = load_customer(project, stack), stack_backend(project, stack, backend)
     known = KnownOutputs(outputs or (lambda: stack_outputs(project, customer, backend)))
     journal = Journal.of_stack(project, stack, mirror=into_bucket(known.get))
     return Engine(
@@ -85,6 +133,7 @@ def open_engine(project: Project, stack: str, *, backend: str,
         runner=runner if runner is not None else RenderedModules(project, stack, backend, journal),
         write_texts=lambda step: write_texts(project, customer, step, known.get()),
         sensitive=lambda: secrets_of(customer, known.get()),  # the key and the databases' passwords
+        notify=notifier(project, customer, known.get),  # the stack's hook, if it has one
     )
 
 

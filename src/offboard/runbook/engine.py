@@ -1,86 +1,36 @@
 """Runs a workflow: machine steps through their rendered modules, people's steps by confirmation.
 
-The journal is the state: a step is pending until it has a line, then it is what its last
-line says. `run` walks the workflow in order: done steps are passed; a machine step that is
-pending, or was interrupted (`started` and no end: a crash, a kill), runs; the walk stops at
-the first person's step not yet done (writing its texts), at a failed step (until `retry`),
-or after `until`. Gates are checked for the whole walk, and the rendered module of every
-machine step of the workflow not yet done, before anything runs. `run_step` runs one machine
-step alone (its module run by hand): in order, past its gates, journaled like any other.
+The journal is the state (offboard.runbook.journal). `run` walks the workflow in order: done
+steps are passed; a machine step that is pending, was interrupted (Ctrl-C, a crash, a kill) or
+waits on IBM runs; the walk stops at the first person's step not yet done (writing its texts),
+at a failed step (until `retry`), at a step that still waits on IBM, at an interrupted one, or
+after `until`. Gates are checked for the whole walk, and the rendered module of every machine
+step of the workflow not yet done, before anything runs. `run_step` runs one machine step alone
+(its module run by hand): in order, past its gates, journaled like any other. People's steps are
+confirmed and revoked in offboard.runbook.people. Every line that changes a step's state is told
+to `notify` (the stack's hooks), whose warnings join the outcome's.
 """
 
 from __future__ import annotations
 
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Literal, Protocol
+from typing import Any, Callable, Iterable, Protocol
 
-from pydantic import BaseModel
-
-from offboard.errors import OffboardError
-from offboard.runbook.journal import Entry, Journal, Journaled, Status, utc_now
+from offboard.errors import OffboardError, Waiting
+from offboard.runbook.journal import Entry, Journal, Journaled, Status, step_state, utc_now
 from offboard.runbook.leaks import Sensitive
 from offboard.runbook.modules import ModuleInfo, Prepared
+from offboard.runbook.outcome import GateView, Outcome, Plan, Reason, StepView
 from offboard.runbook.texts import RenderedText
 from offboard.runbook.workflow import Gate, Kind, Runbook, Step, Workflow
 
-PENDING = "pending"
-Reason = Literal["person", "failed", "until", "complete", "confirmed", "done"]
-FINE = {"person", "until", "complete", "confirmed", "done"}
+Notify = Callable[[str, Entry], "str | None"]  # (event, its journal line) -> a warning, or None
+STOPS: dict[str, Reason] = {"failed": "failed", "waiting": "ibm", "interrupted": "interrupted"}
 
 
-class StepView(Journaled):
-    """One step as plan and status show it: the workflow's definition and its last journal line."""
-
-    id: str
-    title: str
-    actor: str
-    kind: str
-    status: str
-    workflow: str
-    does: str | None = None
-    action: str | None = None
-    refused: str | None = None  # why run would refuse the step's module now (edited, stale, missing)
-    blocked_by: list[str] = []
-    texts: list[str] = []
-
-
-class GateView(BaseModel):
-    id: str
-    title: str
-    before: str | None
-    requires: list[str]
-    waiting_for: list[str]
-
-    @property
-    def satisfied(self) -> bool:
-        return not self.waiting_for
-
-
-class Plan(BaseModel):
-    workflow: str
-    title: str
-    steps: list[StepView]
-    gates: list[GateView]  # the workflow's gates and the rules for people, satisfied or not
-
-    def as_json(self) -> list[dict[str, Any]]:
-        return as_json(self.steps)
-
-
-class Outcome(BaseModel):
-    workflow: str
-    reason: Reason
-    message: str
-    stopped_at: str | None = None
-    dry_run: bool = False
-    steps: list[str] = []  # the steps run, or with dry_run those that would run
-    entries: list[Entry] = []  # the journal lines this command wrote
-    texts: list[RenderedText] = []
-    warnings: list[str] = []
-
-    @property
-    def ok(self) -> bool:
-        return self.reason in FINE
+def no_notice(event: str, entry: Entry) -> None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -107,12 +57,14 @@ class Engine:
         runner: StepRunner,
         write_texts: Callable[[Step], list[RenderedText]],
         sensitive: Callable[[], Sensitive],
+        notify: Notify = no_notice,
     ) -> None:
         self.runbook = runbook
         self.journal = journal
         self.runner = runner
         self.write_texts = write_texts
         self.sensitive = sensitive  # asked each time: a run may provision the stack midway
+        self.notify = notify
 
     def plan(self, name: str) -> Plan:
         workflow = self.runbook.workflow(name)
@@ -122,20 +74,20 @@ class Engine:
 
     def views(self, name: str) -> list[StepView]:
         workflow = self.runbook.workflow(name)
-        latest = self.journal.latest()
+        latest, locked = self.journal.latest(), self.journal.locked()
         done = done_steps(latest)
-        return [self.view(workflow, step, latest.get(step.id), done) for step in workflow.steps]
+        return [self.view(workflow, step, latest.get(step.id), done, locked) for step in workflow.steps]
 
-    def view(self, workflow: Workflow, step: Step, entry: Entry | None, done: set[str]) -> StepView:
+    def view(self, workflow: Workflow, step: Step, entry: Entry | None, done: set[str], locked: bool) -> StepView:
         journaled = entry.model_dump(include=set(Journaled.model_fields)) if entry else {}
         refused = None
         if step.kind is Kind.automated and not (entry and entry.status == "done"):
             info = self.runner.module(workflow, step)  # the module that will run it
             journaled.update(module=info.path if info else None, sha256=info.sha256 if info else None)
             refused = info.refused if info else "not rendered yet"
-        return StepView(refused=refused, 
-            id=step.id, title=step.title, actor=step.actor.value, kind=step.kind.value,
-            status=entry.status if entry else PENDING, workflow=workflow.name, does=step.does, action=step.action,
+        return StepView(
+            id=step.id, title=step.title, actor=step.actor.value, kind=step.kind.value, refused=refused,
+            status=step_state(entry, locked), workflow=workflow.name, does=step.does, action=step.action,
             blocked_by=[gate.id for gate in self.runbook.closed_gates(step.id, done)],
             texts=[text.template for text in step.texts], **journaled,
         )
@@ -149,44 +101,20 @@ class Engine:
             walk = self.walk(workflow, latest, until)
             self.check_gates([*walk.steps, *filter(None, [walk.stop])], done_steps(latest))
             self.check_modules(workflow, latest)
-            stopped_at = walk.stop.id if walk.stop else None
+            outcome = Outcome(workflow=name, reason=walk.reason, message=walk.message, dry_run=dry_run,
+                              stopped_at=walk.stop.id if walk.stop else None)
             if dry_run:
-                return Outcome(workflow=name, reason=walk.reason, message=walk.message, stopped_at=stopped_at,
-                               dry_run=True, steps=[step.id for step in walk.steps])
-            outcome = Outcome(workflow=name, reason=walk.reason, message=walk.message, stopped_at=stopped_at)
+                outcome.steps = [step.id for step in walk.steps]
+                return outcome
             for step in walk.steps:
-                entry = self.execute(workflow, step)
-                outcome.steps.append(step.id)
-                outcome.entries.append(entry)
-                if entry.status == "failed":
-                    outcome.reason, outcome.stopped_at, outcome.message = "failed", step.id, failed(step, entry)
+                if self.execute(outcome, workflow, step, latest.get(step.id)).status != "done":
                     break
             else:  # every machine step of the walk succeeded
                 if walk.reason == "person":
                     outcome.texts = self.write_texts(walk.stop)
                     if walk.stop.id not in latest:
-                        outcome.entries.append(self.journal.append(entry_of(workflow, walk.stop, "waiting", start=utc_now())))
+                        self.write(outcome, entry_of(workflow, walk.stop, "waiting", start=utc_now()))
         return self.finish(outcome)
-
-    def confirm(self, step_id: str, by: str, note: str | None = None) -> Outcome:
-        workflow, step = self.runbook.find(step_id)
-        if step.kind is Kind.automated:
-            raise OffboardError(f"{step.id} is a machine step: run performs it, it is not confirmed")
-        by, note = by.strip(), (note or "").strip() or None
-        if not by:
-            raise OffboardError(f"say who confirms {step.id}")
-        self.sensitive().refuse(f"{by}\n{note or ''}", f"the confirmation of {step.id}")
-        with self.journal.lock():
-            latest = self.journal.latest()
-            previous = latest.get(step.id)
-            if previous and previous.status == "done":
-                raise OffboardError(f"{step.id} was already confirmed by {previous.confirmed_by} at {previous.end:%Y-%m-%d %H:%M} UTC")
-            self.check_gates([step], done_steps(latest))
-            end = utc_now()
-            entry = self.journal.append(entry_of(workflow, step, "done", confirmed_by=by, note=note,
-                                                 start=previous.start if previous else end, end=end))
-        return self.finish(Outcome(workflow=workflow.name, reason="confirmed", message=f"{step.id} confirmed by {by}",
-                                   steps=[step.id], entries=[entry]))
 
     def retry(self, step_id: str) -> Outcome:
         """Run one machine step again, whatever its last outcome, once it has run at least once."""
@@ -207,17 +135,13 @@ class Engine:
             if again and step.id not in latest:
                 raise OffboardError(f"{step.id} has not run yet: run the {workflow.name} workflow")
             self.check_gates([step], done)
-            before = [earlier.id for earlier in workflow.steps[:workflow.position(step.id)] if earlier.id not in done]
+            before = undone_before(workflow, step, done)
             if before:
                 raise OffboardError(f"{step.id} cannot run yet: {', '.join(before)} before it in the {workflow.name} "
                                     "workflow not done")
             self.runner.prepare(workflow, step)
-            entry = self.execute(workflow, step)
-        if entry.status == "failed":
-            outcome = Outcome(workflow=workflow.name, reason="failed", message=failed(step, entry), stopped_at=step.id)
-        else:
             outcome = Outcome(workflow=workflow.name, reason="done", message=f"{step.id} done")
-        outcome.steps, outcome.entries = [step.id], [entry]
+            self.execute(outcome, workflow, step, latest.get(step.id))
         return self.finish(outcome)
 
     def walk(self, workflow: Workflow, latest: dict[str, Entry], until: str | None) -> Walk:
@@ -230,7 +154,7 @@ class Engine:
                 return Walk(to_run, step, "person", f"waiting for {step.actor.value}: {step.title}; confirm {step.id} once it is done")
             elif entry and entry.status == "failed":
                 return Walk(to_run, step, "failed", failed(step, entry))
-            else:
+            else:  # pending, interrupted, or waiting on IBM: it runs
                 to_run.append(step)
             if step.id == until:
                 return Walk(to_run, None, "until", f"stopped after {until}, as asked")
@@ -254,33 +178,47 @@ class Engine:
                 raise OffboardError(f"{step.id} cannot start: {gate.title} (waiting for {waiting})")
             done.add(step.id)
 
-    def execute(self, workflow: Workflow, step: Step) -> Entry:
-        start, figures, error = utc_now(), {}, None
+    def execute(self, outcome: Outcome, workflow: Workflow, step: Step, previous: Entry | None) -> Entry:
+        """Run one machine step and journal how it ended; a step that did not end done stops the outcome."""
+        start, figures, error, note = utc_now(), {}, None, None
         ran_by: dict[str, Any] = {}
+        status: Status = "done"
         try:
             prepared = self.runner.prepare(workflow, step)  # again: the module may have changed since the walk began
             ran_by = {"module": prepared.module, "sha256": prepared.sha256}
             self.journal.append(entry_of(workflow, step, "started", start=start, **ran_by))
             figures = dict(prepared.run() or {})
-        except Exception as failure:  # noqa: BLE001 - any failure of the step is journaled; a kill is not caught
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM made the same (offboard.errors); a kill -9 is not caught
+            status = "interrupted"
+        except Waiting as waiting:
+            status, note = "waiting", self.sensitive().redact(str(waiting))
+        except Exception as failure:  # noqa: BLE001 - any failure of the step is journaled
+            status = "failed"
             error = str(failure) if isinstance(failure, OffboardError) else f"{type(failure).__name__}: {failure}"
         sensitive = self.sensitive()
-        return self.journal.append(entry_of(
-            workflow, step, "failed" if error else "done", start=start, end=utc_now(), **ran_by,
-            figures=sensitive.redact_figures(figures),
-            error=sensitive.redact(error) if error else None,
-        ))
+        entry = entry_of(workflow, step, status, start=start, end=utc_now(), **ran_by, note=note,
+                         figures=sensitive.redact_figures(figures), error=sensitive.redact(error) if error else None)
+        looked_again = status == "waiting" and previous is not None and (previous.status, previous.note) == (status, note)
+        self.write(outcome, entry, notify=not looked_again)  # a wait is told once, not at every look
+        outcome.steps.append(step.id)
+        if status != "done":
+            outcome.stop(STOPS[status], step.id, stopped(step, entry))
+        return entry
+
+    def write(self, outcome: Outcome, entry: Entry, notify: bool = True) -> Entry:
+        """Journal a line that changes a step's state, and tell the hooks of it."""
+        self.journal.append(entry)
+        outcome.entries.append(entry)
+        warning = self.notify(event_of(entry), entry) if notify else None
+        if warning:
+            outcome.warnings.append(self.sensitive().redact(warning))
+        return entry
 
     def finish(self, outcome: Outcome) -> Outcome:
         warning = self.journal.mirror()
         if warning:
             outcome.warnings.append(self.sensitive().redact(warning))
         return outcome
-
-
-def as_json(steps: Iterable[StepView]) -> list[dict[str, Any]]:
-    """The `--json` form of plan and status: one object per step."""
-    return [step.model_dump(mode="json") for step in steps]
 
 
 def entry_of(workflow: Workflow, step: Step, status: Status, **fields: Any) -> Entry:
@@ -290,8 +228,18 @@ def entry_of(workflow: Workflow, step: Step, status: Status, **fields: Any) -> E
                  action=step.action, status=status, **fields)
 
 
+def event_of(entry: Entry) -> str:
+    """The event a hook is told: a person's step done is `confirmed`, else the line's status."""
+    return "confirmed" if entry.status == "done" and entry.kind == Kind.manual.value else entry.status
+
+
 def done_steps(latest: dict[str, Entry]) -> set[str]:
     return {step for step, entry in latest.items() if entry.status == "done"}
+
+
+def undone_before(workflow: Workflow, step: Step, done: set[str]) -> list[str]:
+    """The steps before `step` in its workflow that are not done, in order."""
+    return [earlier.id for earlier in workflow.steps[:workflow.position(step.id)] if earlier.id not in done]
 
 
 def gate_view(gate: Gate, done: set[str]) -> GateView:
@@ -301,3 +249,12 @@ def gate_view(gate: Gate, done: set[str]) -> GateView:
 
 def failed(step: Step, entry: Entry) -> str:
     return f"{step.id} failed: {entry.error}; retry it once the cause is fixed"
+
+
+def stopped(step: Step, entry: Entry) -> str:
+    """What a machine step that did not end done says."""
+    if entry.status == "waiting":
+        return f"waiting on IBM at {step.id}: {entry.note}; run again later, or with --wait"
+    if entry.status == "interrupted":
+        return f"interrupted during {step.id}; run again to resume"
+    return failed(step, entry)

@@ -1,32 +1,39 @@
 """The journal of one stack: append-only JSON lines, the audit trail and the resume point.
 
-A step's state is its last line, except two kinds of lines that are no step's state: the
-`rendered` lines, each accepting a new version of the step's rendered module (its sha256), which
-the modules refuse to run any other; and the `accepted` lines (`Acceptance`), each an operator's
-acceptance of unmapped user ids of a target (offboard.fixup.acceptance), which verify counts as
-decided. Lines are only ever appended, each with one write and an fsync. A line that is not JSON
-at all was torn by a crash (power loss during the write): it is skipped when read, the step
-keeps its previous state and runs again, and the next line starts after it, so nothing already
-written is ever rewritten.
+A step's state is its last line, except that a `revoked` line (a person's confirmation undone,
+and with it every later step of the workflow that was done) makes the step pending again, and
+except the kinds of lines that are no step's state: the `rendered` lines, each accepting a new
+version of the step's rendered module (its sha256), which the modules refuse to run any other;
+the `accepted` lines (`Acceptance`), each an operator's acceptance of unmapped user ids of a target
+(offboard.fixup.acceptance), which verify counts as decided; and the `recorded` lines. A step
+whose last line is `started` is running while a runbook command holds the stack's lock, and was
+interrupted (a crash, a kill -9) when none does. Lines are only ever appended, each with one
+write and an fsync. A line that is not JSON at all was torn by a crash (power loss during the
+write): it is skipped when read, the step keeps its previous state and runs again, and the next
+line starts after it, so nothing already written is ever rewritten.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Literal
 
 from pydantic import BaseModel, ValidationError
 
 from offboard.errors import OffboardError
-from offboard.project import Project, held
+from offboard.project import Project, held, is_held
 
 JOURNAL_FILE = "journal.jsonl"
 Status = Literal["waiting", "started", "done", "failed", "interrupted", "revoked", "rendered", "accepted", "recorded"]
 RENDERED = "rendered"  # a line that accepts a step's rendered module; it is not the step's state
 ACCEPTED = "accepted"  # a line that accepts unmapped user ids (an Acceptance); nor is it
+RECORDED = "recorded"  # a fact of the stack's own (a case number, a date); nor is it
+REVOKED = "revoked"  # a confirmation undone: the step is pending again
+PENDING = "pending"  # a step without a line, or revoked: not journaled, only shown
+NO_STEP_STATE = (RENDERED, ACCEPTED, RECORDED)
 Mirror = Callable[[Path], None]
 
 
@@ -70,6 +77,19 @@ class Acceptance(Entry):
     reason: str
 
 
+class Recorded(Entry):
+    """The stack's references as an operator recorded them (offboard.runbook.records): support case
+    numbers by delivery, ticket numbers by name, the agreed cut-over date; who (`confirmed_by`) and when (`end`)."""
+
+    status: Literal["recorded"] = RECORDED
+    cases: dict[str, str] = {}
+    tickets: dict[str, str] = {}
+    cutover: date | None = None
+
+
+LINE_MODELS: dict[str, type[Entry]] = {ACCEPTED: Acceptance, RECORDED: Recorded}  # the lines that say more than an Entry, by status
+
+
 class Journal:
     def __init__(self, path: Path, mirror: Mirror | None = None) -> None:
         self.path = path
@@ -81,7 +101,7 @@ class Journal:
 
     def entries(self) -> list[Entry]:
         """What happened to the steps, in order."""
-        return [entry for entry in self.lines() if entry.status not in (RENDERED, ACCEPTED)]
+        return [entry for entry in self.lines() if entry.status not in NO_STEP_STATE]
 
     def acceptances(self) -> list[Acceptance]:
         """Every acceptance of unmapped ids, in order."""
@@ -104,7 +124,7 @@ class Journal:
                 document = json.loads(line)
             except json.JSONDecodeError:
                 continue  # torn by a crash
-            model = Acceptance if isinstance(document, dict) and document.get("status") == ACCEPTED else Entry
+            model = LINE_MODELS.get(document.get("status"), Entry) if isinstance(document, dict) else Entry
             try:
                 entries.append(model.model_validate(document))
             except ValidationError:
@@ -112,8 +132,9 @@ class Journal:
         return entries
 
     def latest(self) -> dict[str, Entry]:
-        """Each step's last entry."""
-        return {entry.step: entry for entry in self.entries()}
+        """Each step's last entry; a step whose last entry revokes it is pending, so not there."""
+        last = {entry.step: entry for entry in self.entries()}
+        return {step: entry for step, entry in last.items() if entry.status != REVOKED}
 
     def append(self, entry: Entry) -> Entry:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -133,6 +154,10 @@ class Journal:
         """One command at a time changes a stack's runbook."""
         return held(self.path.with_suffix(".lock"), "another runbook command is working on this stack")
 
+    def locked(self) -> bool:
+        """Whether a runbook command works on the stack now (its `started` steps are running)."""
+        return is_held(self.path.with_suffix(".lock"))
+
     def mirror(self) -> str | None:
         """Copy the journal where the mirror puts it; best effort: a failure is returned, not raised."""
         if self._mirror is None or not self.path.exists():
@@ -142,3 +167,13 @@ class Journal:
         except Exception as error:  # noqa: BLE001 - any failure of the copy leaves the local journal intact
             return f"journal not mirrored: {error}"
         return None
+
+
+def step_state(entry: Entry | None, locked: bool) -> str:
+    """A step's state as status and fleet show it: `started` is `running` while a runbook command
+    holds the stack's lock (`locked`), and `interrupted` when none does (it crashed, or was killed)."""
+    if entry is None:
+        return PENDING
+    if entry.status == "started":
+        return "running" if locked else "interrupted"
+    return entry.status

@@ -10,6 +10,8 @@ A workflow holding the catalog check (`catalog.check`, its first machine step) i
 when the check finds nothing blocking in the databases it can reach from here (offboard.db.check).
 A workflow holding the fix-up, on a stack whose fix-up takes the wsadmin route, also gets the
 wsadmin script a person runs (offboard.fixup.wsadmin), listed with the modules for review.
+An export step of a stack without `offboard:source` gets a module that only awaits IBM's delivery
+in the bucket (offboard.runbook.arrival): IBM's side runs the export (offboard.runbook.handover).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Literal, Mapping
 
+from offboard import preflight
 from offboard.customer import ENV_REFERENCE, Customer, load_customer, require_own_org
 from offboard.errors import OffboardError
 from offboard.files.hashing import sha256_file
@@ -37,6 +40,8 @@ MODULES_DIR = "modules"  # under runbooks/ the templates, under a stack's state 
 MIN_SECRET_LENGTH = 4  # shorter environment values would be found everywhere
 FIXUP_ACTION = "db.fixup"  # the step that reads the user mapping
 CHECK_ACTION = "catalog.check"  # the step that checks the catalog against the live databases (offboard.db.check)
+EXPORT_ACTIONS = ("files.export", "db.export")  # IBM's steps: run here only with the stack's offboard:source
+ARRIVAL_TEMPLATE = "delivery.arrival.py.j2"  # an export step's module without them: it awaits IBM's delivery
 SCRIPT_ROW = "wsadmin script"  # how the wsadmin script is listed among the modules: a person runs it, no step
 
 Change = Literal["new", "changed", "inputs only", "unchanged", "edit replaced"]
@@ -68,14 +73,17 @@ def render_modules(project: Project, stack: str, workflow: str, backend: str,
     steps = [step for step in load_runbook(project, customer, None).workflow(workflow).steps if step.kind is Kind.automated]
     if any(step.action == FIXUP_ACTION for step in steps):
         check_user_mapping(project, customer)
+    if any(step.action == "preflight.check" for step in steps):  # offboard.preflight: refused on what blocks, the rest warns
+        preflight.before_render(project, customer, workflow)
     context = {"customer": customer, "bucket": bucket_name(customer), "backend": backend, "workflow": workflow,
                "rendered_from": {project.shown(path): sha256_file(path) for path in inputs(project, stack)}}
     secrets = secrets_of(customer, outputs)
     bodies: list[tuple[Step, Path, bytes]] = []
     for step in steps:
         path = module_path(project, stack, workflow, step.id)
-        body = render(project, f"{MODULES_DIR}/{step.action}.py.j2", {**context, "step": step, "module": project.shown(path)})
-        secrets.refuse(body, f"the module of {step.id} (runbooks/{MODULES_DIR}/{step.action}.py.j2)")
+        template = module_template(customer, step)
+        body = render(project, template, {**context, "step": step, "template": template, "module": project.shown(path)})
+        secrets.refuse(body, f"the module of {step.id} (runbooks/{template})")
         bodies.append((step, path, body.encode("utf-8")))
     script = sync_script(project, customer, workflow, steps, secrets)
     if any(step.action == CHECK_ACTION for step in steps):
@@ -89,6 +97,14 @@ def render_modules(project: Project, stack: str, workflow: str, backend: str,
     if script is not None:
         rendered.append(write_sync_script(project, stack, script))
     return rendered
+
+
+def module_template(customer: Customer, step: Step) -> str:
+    """The template of a step's module: its action's, except for an export on a stack without
+    source settings, whose delivery IBM's side exports and the step awaits (offboard.runbook.arrival)."""
+    if step.action in EXPORT_ACTIONS and customer.source is None:
+        return f"{MODULES_DIR}/{ARRIVAL_TEMPLATE}"
+    return f"{MODULES_DIR}/{step.action}.py.j2"
 
 
 def sync_script(project: Project, customer: Customer, workflow: str, steps: list[Step], secrets: Sensitive) -> str | None:

@@ -4,8 +4,10 @@ A rendered module (see `offboard.runbook.modules`) holds a `STEP` header and a `
 that calls one stage with the customer's values. The runbook engine executes it through
 `execute`. Run by hand, `python <module>.py` asks the engine to run that one step (so it is
 gated, checked against its rendering and journaled like any other), and `--dry-run` executes
-the stage read-only here. Every way refuses a module whose stack file changed since it was
-rendered (or whose catalog or fix-up rules did): it would no longer run what was reviewed.
+the stage read-only here. Every way shows the stage's progress on stderr and logs the step in
+the stack's log file (offboard.runbook.progress, offboard.runbook.log), and refuses a module
+whose stack file changed since it was rendered (or whose catalog or fix-up rules did): it
+would no longer run what was reviewed.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from typing import Any, Callable, Mapping
 from offboard.errors import OffboardError, one_line_on_error
 from offboard.files.hashing import sha256_file
 from offboard.project import Project
+from offboard.runbook.log import logged_step
+from offboard.runbook.progress import step_progress
 from offboard.runtime import Runtime
 
 Run = Callable[[Runtime], Any]
@@ -44,10 +48,15 @@ def check_inputs(header: RenderedStep, project: Project) -> None:
 
 
 def execute(header: RenderedStep, run: Run, project: Project, dry_run: bool = False) -> dict[str, Any]:
-    """Run the module's stage; its figures for the journal (a report's own `figures()` when it has one)."""
+    """Run the module's stage, its progress on stderr and in the stack's log with its outcome; its
+    figures for the journal (a report's own `figures()` when it has one)."""
     check_inputs(header, project)
-    result = run(Runtime(project, header.stack, header.backend, dry_run=dry_run))
-    return dict(result) if isinstance(result, Mapping) else result.figures()
+    with logged_step(project, header.stack, header.workflow, header.step, header.backend, dry_run) as log, \
+            step_progress(header.step, log.milestone) as progress:
+        result = run(Runtime(project, header.stack, header.backend, dry_run=dry_run, progress=progress))
+        figures = dict(result) if isinstance(result, Mapping) else result.figures()
+        log.done(figures)
+    return figures
 
 
 def main(header: RenderedStep, run: Run, module_file: str) -> None:

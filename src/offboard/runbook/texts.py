@@ -6,7 +6,9 @@ Box folder's text is rendered with the key (as `outputs.access_key_id` and
 that carries the bucket name, the key id or the secret is refused and no text of the step
 is written. The texts to the customer are told what the last fix-up of each target did to
 people (counts and reasons, never the ids), so that none says everything is in place while a user
-is unmapped and not accepted.
+is unmapped and not accepted. Every text is given the stack's references (`records`,
+offboard.runbook.records): the case and ticket numbers and the cut-over date, each shown as
+"not yet recorded" until it is.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from offboard.errors import OffboardError
 from offboard.fixup.unmapped import last_fixup
 from offboard.infra.outputs import StackOutputs
 from offboard.project import Project, write_private
+from offboard.runbook.journal import Journal
 from offboard.runbook.leaks import Sensitive
-from offboard.runbook.workflow import Step, Text, public_context
+from offboard.runbook.records import current
+from offboard.runbook.workflow import Step, Text, load_runbook, public_context
 from offboard.templates import render
 
 TEXTS_DIR = "texts"
@@ -36,7 +40,9 @@ class RenderedText(BaseModel):
 
 
 def write_texts(project: Project, customer: Customer, step: Step, outputs: StackOutputs | None) -> list[RenderedText]:
-    bodies = [(text, render_text(project, customer, step, text, outputs)) for text in step.texts]
+    delivery, _ = load_runbook(project, customer, outputs).find(step.id)
+    records = current(Journal.of_stack(project, customer.stack)).for_texts(delivery.name)
+    bodies = [(text, render_text(project, customer, step, text, outputs, records)) for text in step.texts]
     folder = project.stack_state_dir(customer.stack) / TEXTS_DIR
     return [
         RenderedText(step=step.id, audience=text.audience.value,
@@ -45,8 +51,9 @@ def write_texts(project: Project, customer: Customer, step: Step, outputs: Stack
     ]
 
 
-def render_text(project: Project, customer: Customer, step: Step, text: Text, outputs: StackOutputs | None) -> str:
-    context = {**public_context(customer, outputs), "fixup": fixup_context(project, customer.stack)}
+def render_text(project: Project, customer: Customer, step: Step, text: Text, outputs: StackOutputs | None,
+                records: dict[str, Any]) -> str:
+    context = {**public_context(customer, outputs), "fixup": fixup_context(project, customer.stack), "records": records}
     if text.audience.private:
         if outputs is None:
             raise OffboardError(f"{step.id}: the {text.audience.value} text needs the stack's outputs; is the stack provisioned?")

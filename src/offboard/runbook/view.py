@@ -9,9 +9,10 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from offboard.runbook.engine import GateView, Plan, StepView
+from offboard.runbook.outcome import GateView, Plan, StepView
 
-STATUS_STYLES = {"done": "green", "failed": "bold red", "started": "yellow", "waiting": "cyan", "pending": "dim"}
+STATUS_STYLES = {"done": "green", "failed": "bold red", "running": "yellow", "interrupted": "bold yellow",
+                 "waiting": "cyan", "pending": "dim"}
 
 
 def steps_table(steps: Sequence[StepView], title: str | None = None) -> Table:
@@ -53,6 +54,8 @@ def status_cell(step: StepView, gates: list[str]) -> Text:
     cell = Text(step.status, style=STATUS_STYLES.get(step.status, ""))
     if step.confirmed_by:
         cell.append(f" by {step.confirmed_by}")
+    if step.ref:
+        cell.append(f" ref {step.ref}")
     if gates:
         cell.append(f" (gate {', '.join(gates)})", style="red")
     return cell

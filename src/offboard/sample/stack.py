@@ -6,6 +6,7 @@ from pathlib import Path
 
 import yaml
 
+from offboard.customer import STACK_NAME
 from offboard.errors import OffboardError
 from offboard.project import Project
 from offboard.sample.layout import TARGETS, SampleLayout
@@ -43,11 +44,20 @@ def target_stores(layout: SampleLayout, target: str) -> dict[str, Path]:
     return stores
 
 
-def write_stack(project: Project, stack: str, layout: SampleLayout, org_id: str) -> Path:
-    """Write stacks/Pulumi.<stack>.yaml for the org; an existing file is never overwritten."""
+def check_new_stack(project: Project, stack: str) -> Path:
+    """Where the stack file goes; refused before anything is made when the name is not a stack's
+    or the file exists (an existing file is never overwritten)."""
+    if not STACK_NAME.match(stack):
+        raise OffboardError(f"{stack!r} is not a stack name: lower-case letters, digits and dashes, 2 to 40 characters")
     path = project.stack_file(stack)
     if path.exists():
-        raise OffboardError(f"{path.relative_to(project.root)} exists already: choose another stack name")
+        raise OffboardError(f"{project.shown(path)} exists already: choose another stack name")
+    return path
+
+
+def write_stack(project: Project, stack: str, layout: SampleLayout, org_id: str) -> Path:
+    """Write stacks/Pulumi.<stack>.yaml for the org."""
+    path = check_new_stack(project, stack)
     header = f"# Made by `offboard sample create` for org {org_id} of the sample in {layout.root}.\n"
     path.write_text(header + yaml.safe_dump({"config": stack_config(layout, org_id)}, sort_keys=False, allow_unicode=True),
                     encoding="utf-8")

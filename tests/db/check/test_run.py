@@ -143,7 +143,7 @@ def test_a_blocking_finding_stops_the_run_at_its_first_step_and_nothing_moves(pr
     before = {target: snapshot(sample, target) for target in ("staging", "production")}
     commands.confirm(project, STACK, "select-msp", by="Test Operator", backend="local", outputs=not_provisioned)
     outcome = commands.run(project, STACK, "initial", backend="local", outputs=not_provisioned)
-    assert (outcome.reason, outcome.stopped_at, outcome.steps) == ("failed", "check-catalog", ["check-catalog"])
+    assert (outcome.reason, outcome.stopped_at, outcome.steps) == ("failed", "check-catalog", ["preflight", "check-catalog"])
     assert "the catalog check blocks the run: blocks" in outcome.message and f"offboard catalog check {STACK}" in outcome.message
     latest = Journal.of_stack(project, STACK).latest()
     assert latest["check-catalog"].status == "failed" and latest["check-catalog"].module.endswith("check-catalog.py")
@@ -160,8 +160,8 @@ def test_a_clean_run_journals_the_check_and_goes_on(project, sample, org, stack)
     commands.render(project, STACK, "initial", backend="local", outputs=not_provisioned)
     commands.confirm(project, STACK, "select-msp", by="Test Operator", backend="local", outputs=not_provisioned)
     outcome = commands.run(project, STACK, "initial", backend="local", outputs=not_provisioned, until="check-catalog")
-    assert outcome.ok and outcome.steps == ["check-catalog"]
-    figures = outcome.entries[0].figures
+    assert outcome.ok and outcome.steps == ["preflight", "check-catalog"]  # the preflight first (offboard.preflight)
+    figures = outcome.entries[-1].figures
     assert figures["blocks"] == 0 and figures["checked"] == ["source", "staging", "production"] and figures["binaries"] > 0
     assert figures["binaries_missing"] == 0 and figures["not_checked"] == []
 
@@ -188,11 +188,11 @@ def test_a_side_not_configured_or_not_reachable_is_a_note_at_render_and_an_error
     assert unreachable.stderr.startswith("offboard: no database file at") and not unreachable.stdout
 
 
-def test_the_check_is_the_first_machine_step_of_both_workflows(project):
+def test_the_check_is_the_first_machine_step_of_both_workflows_after_the_preflight(project):
     runbook = load_runbook(project, load_customer(project, "alpha"), None)
     for name in ("initial", "delta"):
-        first = next(step for step in runbook.workflow(name).steps if step.kind is Kind.automated)
-        assert first.action == "catalog.check", name
+        machine = [step.action for step in runbook.workflow(name).steps if step.kind is Kind.automated]
+        assert machine[:2] == ["preflight.check", "catalog.check"], name
 
 
 def test_an_unreadable_catalog_is_one_line(project, stack):
