@@ -103,10 +103,23 @@ def test_the_runbook_through_the_cli_stops_at_people_and_at_a_failed_step(local_
     assert outputs.bucket not in case_text.read_text() and secret(outputs) not in case_text.read_text()
     assert secret(outputs) in box_text.read_text() and stat.S_IMODE(box_text.stat().st_mode) == 0o600
     # the source's content stores are gone: the export fails, says why, and waits for retry
-    assert re.match(r"offboard: export-files failed: the root of store [a-z]+, \S+ is not a folder", ran.stderr)
-    assert ran.stderr.endswith("is not a folder; retry it once the cause is fixed\n") and len(ran.stderr.splitlines()) == 1
+    assert re.match(r"offboard: export-files failed at [0-9-]+ [0-9:]+ UTC: the root of store [a-z]+, \S+ is not a folder", ran.stderr)
+    assert ran.stderr.endswith("is not a folder; once the cause is fixed, `offboard runbook retry` it\n")
+    assert len(ran.stderr.splitlines()) == 1
     again = run_cli(project, "runbook", "run", "gamma", "initial", env=env)
     assert again.returncode == 1 and "export-files failed" in again.stderr
     retried = run_cli(project, "runbook", "retry", "gamma", "export-files", env=env)
     assert retried.returncode == 1 and "export-files failed" in retried.stderr
     remove_stack(project, "gamma", endpoint_session[1])
+
+
+def test_destroy_is_journaled_and_refused_while_a_delivery_is_under_way(alpha):
+    project, _ = alpha
+    env = {"OFFBOARD_BACKEND": "local"}
+    assert run_cli(project, "runbook", "confirm", "alpha", "select-msp", "--by", "Jane Doe", env=env).returncode == 0
+    refused = run_cli(project, "stack", "destroy", "alpha", env=env)
+    assert refused.returncode == 1 and "the initial delivery is in progress" in refused.stderr
+    attempt = run_cli(project, "stack", "destroy", "alpha", "--outside-runbook", "--reason", "contract cancelled", env=env)
+    assert attempt.returncode == 1 and "still holds objects" in attempt.stderr  # the journal's copy, at least: teardown empties it
+    last = json.loads(project.stack_state_dir("alpha").joinpath("journal.jsonl").read_text().splitlines()[-1])
+    assert (last["step"], last["status"], last["reason"]) == ("stack.destroy", "failed", "contract cancelled")

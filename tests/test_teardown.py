@@ -51,12 +51,15 @@ def test_forced_teardown_archives_empties_destroys_and_proves_the_key_refused(de
     project, outputs = delivered
     state = project.stack_state_dir("alpha")
     proof = ["merged-production.json", "rewritten-production.json", "fixup-production.json", "wsadmin/sync-members.py"]
-    for name in proof:  # what the fix-ups did to people and files, and the script given to the administrator
+    left = ["db-export/initial/db/EMPINST.EMPLOYEE.00001.del.gz", "db-import/initial/db/manifest.json", "texts/s3-access-info.txt"]
+    for name in proof + left:  # what the fix-ups did, the script given to the administrator; the org's rows, the key
         (state / name).parent.mkdir(parents=True, exist_ok=True)
         (state / name).write_text(f"{name}\n")
     result = run_cli(project, "teardown", "alpha", "--force", "--reason", "contract ended early", env=ENV)
     assert result.returncode == 0, result.stderr
     assert "5 object versions deleted" in result.stdout  # 2 of the archive, the manifest, gone.txt and its marker
+    assert "removed here: db-export, db-import, texts/s3-access-info.txt" in result.stdout
+    assert not any((state / name.split("/")[0]).exists() for name in left[:2]) and not (state / left[2]).exists()
 
     [archive] = (project.stack_state_dir("alpha") / "archive").glob("*.tar.gz")
     digest, name = archive.with_name(archive.name + ".sha256").read_text().split()

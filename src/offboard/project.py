@@ -39,7 +39,8 @@ class Project:
                 state = os.environ.get("OFFBOARD_STATE_DIR")
                 return cls(root=folder, state_dir=Path(state) if state else folder / ".offboard")
         where = explicit or str(here)
-        raise OffboardError(f"no {PROJECT_FILE} found at or above {where}: run offboard inside the project folder")
+        raise OffboardError(f"no {PROJECT_FILE} found at or above {where}: run offboard inside a project folder "
+                            "(`offboard init DIR` makes one), or set OFFBOARD_PROJECT to it")
 
     @property
     def stacks_dir(self) -> Path:

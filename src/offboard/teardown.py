@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import tarfile
 import time
 from contextlib import nullcontext
@@ -31,6 +32,9 @@ TEARDOWN_STEP = "teardown"  # its step in runbooks/delta.yaml.j2
 PROOF_SUFFIXES = ("/manifest.json", "runbook/journal.jsonl")
 # modules: the code that ran; merged, rewritten: what the fix-ups did to people and files; wsadmin: the script given to the administrator
 LOCAL_PROOF = ("journal.jsonl", "fixup-*.json", "merged-*.json", "rewritten-*.json", "verify-*.json", "modules/*/*.py", "wsadmin/*.py")
+# What still holds the org's rows or the (now revoked) key once the proof is archived: the database
+# work folders and the access information for the Box folder; teardown removes them.
+LEFT_BEHIND = ("db-export", "db-import", "s3-access-info.txt", "texts/s3-access-info.txt")
 KEY_REVOKED_WAIT = 120  # seconds: IAM deletes keys eventually, not at once
 
 
@@ -49,14 +53,15 @@ def teardown(runtime: Runtime, *, bucket: str) -> dict[str, Any]:
     s3 = stacks.admin_s3(runtime.project, customer, runtime.backend)
     if runtime.dry_run:
         return {"dry_run": True, "bucket": bucket, "proof_objects": len(proof_keys(s3, bucket)),
-                "versions_to_delete": count_versions(s3, bucket), "user_and_key_to_remove": outputs.user}
+                "versions_to_delete": count_versions(s3, bucket), "user_and_key_to_remove": outputs.user,
+                "local_to_remove": left_behind(runtime.state_dir)}
     archive = write_archive(runtime, customer.org_id, s3, outputs)
     emptied = empty_bucket(s3, bucket)
     chosen.destroy(customer)
     prove_revoked(outputs)
     finished_at = datetime.now(timezone.utc).isoformat()
-    figures = {"archive": str(archive), "sha256": sha256_file(archive), "objects_deleted": emptied,
-               "bucket": bucket, "key_refused_at": finished_at, "finished": finished_at}
+    figures = {"archive": str(archive), "sha256": sha256_file(archive), "objects_deleted": emptied, "bucket": bucket,
+               "local_removed": remove_left_behind(runtime.state_dir), "key_refused_at": finished_at, "finished": finished_at}
     (runtime.state_dir / DONE_FILE).write_text(json.dumps(figures, indent=2), encoding="utf-8")
     return figures
 
@@ -84,6 +89,19 @@ def write_archive(runtime: Runtime, org_id: str, s3, outputs: StackOutputs) -> P
             tar.addfile(info, io.BytesIO(body))
     archive.with_name(archive.name + ".sha256").write_text(f"{sha256_file(archive)}  {archive.name}\n", encoding="utf-8")
     return archive
+
+
+def left_behind(state: Path) -> list[str]:
+    return [name for name in LEFT_BEHIND if (state / name).exists()]
+
+
+def remove_left_behind(state: Path) -> list[str]:
+    """Remove what LEFT_BEHIND names; what was there."""
+    removed = left_behind(state)
+    for name in removed:
+        path = state / name
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    return removed
 
 
 def proof_keys(s3, bucket: str) -> list[str]:

@@ -1,10 +1,14 @@
-"""Pydantic's validation errors as the one line a user reads."""
+"""Pydantic's validation errors as the one line a user reads, and what a person writes into the
+journal (who, why) checked to be readable."""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, ValidationError
+
+from offboard.errors import OffboardError
 
 SHOWN_PROBLEMS = 5
 
@@ -38,3 +42,13 @@ def format_version(expected: int) -> Any:
         return value
 
     return Annotated[int, AfterValidator(check)]
+
+
+def said(text: str | None, missing: str) -> str:
+    """A name, note or reason a person gives, as the journal keeps it: without control or invisible
+    characters (an escape sequence would hide it on a terminal), and with a letter or digit left;
+    else the `missing` refusal."""
+    text = "".join(char for char in (text or "") if not unicodedata.category(char).startswith("C")).strip()
+    if not any(char.isalnum() for char in text):
+        raise OffboardError(missing)
+    return text

@@ -19,3 +19,9 @@ def test_sample_create_refuses_before_it_writes(project, tmp_path):
         refused = run_cli(project, "sample", "create", str(tmp_path / stack), "--stack", stack)
         assert refused.returncode == 1 and says in refused.stderr and len(refused.stderr.splitlines()) == 1
         assert not (tmp_path / stack).exists()  # no sample left behind
+
+
+def test_a_signature_is_confirmed_before_any_backend_is_set_up(project):
+    """No stack up yet, no Pulumi CLI here: the customer's first step is recorded all the same."""
+    confirmed = run_cli(project, "runbook", "confirm", "alpha", "select-msp", "--by", "Jane Doe", env={"OFFBOARD_BACKEND": ""})
+    assert confirmed.returncode == 0 and confirmed.stderr == "", confirmed.stderr

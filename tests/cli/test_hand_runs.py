@@ -28,8 +28,8 @@ def cli(project, *args):
 def test_a_hand_run_import_is_journaled_and_refused_during_a_delivery_unless_outside_the_runbook(acme):  # noqa: F811
     project, _ = acme
     cli(project, "db", "export", "acme", "--delivery", "initial")  # no delivery under way: no reason needed
-    started, done = journal_lines(project)
-    assert (started["step"], started["status"], done["step"], done["status"]) == ("export-db", "started", "export-db", "done")
+    started, done = journal_lines(project)  # ahead of its step (select-msp is not done): under its action
+    assert (started["step"], started["status"], done["step"], done["status"]) == ("db.export", "started", "db.export", "done")
     assert done["command"] == "offboard db export acme --delivery initial" and done["figures"]["rows"] > 0
 
     cli(project, "runbook", "confirm", "acme", "select-msp", "--by", "Jane Doe")  # the initial delivery begins
@@ -49,9 +49,9 @@ def test_a_hand_run_import_is_journaled_and_refused_during_a_delivery_unless_out
     assert done["reason"] == "the customer asked to see production early" and done["figures"]["rows"] > 0
 
     status = json.loads(cli(project, "runbook", "status", "acme", "initial", "--json").stdout)
-    assert {step["id"]: step["status"] for step in status}["export-db"] == "done"
+    assert {step["id"]: step["status"] for step in status}["export-db"] == "pending"  # the runbook still does it
 
-    verified = run_cli(project, "verify", "acme", "--target", "production", "--json", env=ENV)  # rows there, files not yet
+    verified = cli(project, "verify", "acme", "--target", "production", "--json")  # the rows, and no files delivered yet
     shown = json.loads(verified.stdout)
-    assert verified.returncode == 1 and shown["ok"] is False and shown["rows"]["ok"] and shown["files"]["missing"]
-    assert (journal_lines(project)[-1]["step"], journal_lines(project)[-1]["status"]) == ("verify", "failed")
+    assert shown["ok"] and shown["rows"]["ok"] and shown["figures"]["rows"] == done["figures"]["rows"]
+    assert (journal_lines(project)[-1]["step"], journal_lines(project)[-1]["status"]) == ("verify", "done")

@@ -44,8 +44,8 @@ def test_local_start_serves_separate_cli_calls_until_stop(project):
         stopped = run_cli(project, "local", "stop")
     assert stopped.stdout.strip() == "embedded endpoint stopped"
     gone = ("stack alpha: its bucket offboard-alpha-20011111 is gone (the embedded endpoint it was made on stopped "
-            "and keeps nothing): run `offboard local start`, then `offboard stack up alpha`, then redo the runbook's "
-            "machine steps since provision (`offboard runbook retry alpha STEP`)")
+            "and keeps nothing): its deliveries are lost and its runbook cannot go on; run `offboard local start`, then "
+            "`offboard stack up alpha` for a new, empty bucket and try the migration again with a new stack")
     assert stopped.stderr.strip() == f"offboard: warning: {gone}"
     plan = run_cli(project, "runbook", "plan", "alpha", "initial", "--json")  # reaches no backend
     assert plan.returncode == 0, plan.stderr
@@ -59,7 +59,7 @@ def test_local_start_serves_separate_cli_calls_until_stop(project):
         since = local_endpoint.read_record(project.state_dir / "local").started.replace("T", " ")
         assert restarted.stderr.startswith(f"offboard: warning: stack alpha: its bucket offboard-alpha-20011111 is gone "
                                            f"(the embedded endpoint it was made on restarted at {since} and keeps nothing): "
-                                           "run `offboard stack up alpha`, then"), restarted.stderr
+                                           "its deliveries are lost and its runbook cannot go on; run `offboard stack up alpha`"), restarted.stderr
         again = run_cli(project, "stack", "up", "alpha")  # made anew, on the stack's own backend
         assert again.returncode == 0 and again.stderr == "", again.stderr
     finally:

@@ -61,8 +61,8 @@ def test_a_bucket_made_on_an_earlier_start_of_the_endpoint_is_gone(local_project
     made_on(local_project, "local", "an-earlier-start")
     assert gone(local_project, "alpha") == (
         f"stack alpha: its bucket offboard-alpha-20011111 is gone (the embedded endpoint it was made on restarted at "
-        f"{endpoint.started.replace('T', ' ')} and keeps nothing): run `offboard stack up alpha`, then redo the runbook's "
-        "machine steps since provision (`offboard runbook retry alpha STEP`)")
+        f"{endpoint.started.replace('T', ' ')} and keeps nothing): its deliveries are lost and its runbook cannot go on; "
+        "run `offboard stack up alpha` for a new, empty bucket and try the migration again with a new stack")
     (local_project.state_dir / "local" / local_endpoint.RECORD).unlink()
-    assert "(the embedded endpoint it was made on stopped and keeps nothing): run `offboard local start`, then" in gone(local_project, "alpha")
+    assert "(the embedded endpoint it was made on stopped and keeps nothing): its deliveries are lost and its runbook cannot go on; run `offboard local start`, then" in gone(local_project, "alpha")
     assert [row.problem for row in fleet.fleet(local_project)] == [gone(local_project, "alpha"), ""]

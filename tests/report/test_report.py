@@ -151,6 +151,7 @@ def test_the_cli_reports_a_journal_of_acceptances_only_and_prints_its_facts_as_j
     assert (facts["customer"], facts["outcome"], facts["steps"]) == ("Alpha Holding AG", "not started", [])
     assert facts["first"].startswith("2026-09-07T09:00")
     assert "Nothing has been delivered yet." in Path(printed["html"]).read_text(encoding="utf-8")
+    assert "- support case: not yet recorded" in Path(printed["markdown"]).read_text(encoding="utf-8")
 
 
 def test_a_stack_without_a_journal_has_no_report(project):

@@ -82,12 +82,12 @@ class Driver:
     def retry(self, step: str):
         return commands.retry(self.project, STACK, step, backend="local", runner=self.actions, outputs=self.outputs)
 
-    def walk(self, workflow: str):
-        """Run to the end, confirming every person's step; every outcome on the way."""
-        outcomes = [self.run(workflow)]
+    def walk(self, workflow: str, **options):
+        """Run to the end (or `until`), confirming every person's step; every outcome on the way."""
+        outcomes = [self.run(workflow, **options)]
         while outcomes[-1].reason == "person":
             outcomes.append(self.confirm(outcomes[-1].stopped_at))
-            outcomes.append(self.run(workflow))
+            outcomes.append(self.run(workflow, **options))
         return outcomes
 
     @property

@@ -71,7 +71,7 @@ def test_the_run_waits_on_ibm_then_journals_the_delivery_ibm_committed(without_s
     assert waiting.exit_code == 4
     entry = Journal.of_stack(project, STACK).latest()["export-files"]
     assert entry.status == "waiting"
-    assert entry.note == f"waiting on IBM: files delivery initial is not committed in bucket {bucket} yet"
+    assert entry.note == f"files delivery initial is not committed in bucket {bucket} yet"
 
     # IBM's side: the handover folder, its source filled in, the key from the access information file
     folder = tmp_path / "handover"
@@ -110,9 +110,9 @@ def test_a_half_or_forged_delivery_waits_or_fails_in_one_line(local_project, pro
 
     s3.put_object(Bucket=bucket, Key="initial/files/archives/00001.tar", Body=b"abc")  # sent, not committed
     s3.put_object(Bucket=bucket, Key="initial/db/PEOPLEDB/chunk.del.gz", Body=b"abc")
-    with pytest.raises(Waiting, match=rf"^waiting on IBM: files delivery initial is not committed in bucket {bucket} yet$"):
+    with pytest.raises(Waiting, match=rf"^files delivery initial is not committed in bucket {bucket} yet$"):
         look("files")
-    with pytest.raises(Waiting, match=rf"^waiting on IBM: database delivery initial is not committed in bucket {bucket} yet$"):
+    with pytest.raises(Waiting, match=rf"^database delivery initial is not committed in bucket {bucket} yet$"):
         look("database")
 
     s3.put_object(Bucket=bucket, Key="initial/db/manifest.json", Body=json.dumps({"format": 2, "orgId": "9" * 100_000}))

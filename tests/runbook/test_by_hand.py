@@ -82,12 +82,19 @@ def test_outside_the_runbook_a_change_runs_with_its_reason_journaled(project, ru
     assert done["command"] == "offboard db import alpha --target production --delivery initial --outside-runbook"
 
 
-def test_a_hand_run_that_does_a_step_marks_it_done_and_the_runbook_does_not_do_it_again(project, runbook, fakes):
-    by_hand(project, IMPORT_STAGING)
+def test_a_hand_run_ahead_of_its_step_leaves_that_step_to_the_runbook(project, runbook):
+    by_hand(project, IMPORT_STAGING)  # on a fresh stack: the initial delivery has not reached its import
+    assert [(line["step"], line["status"]) for line in lines(project)] == [("db.import", "started"), ("db.import", "done")]
+    assert {view.id: view.status for view in runbook.plan("initial").steps}["import-db-staging"] == "pending"
+
+
+def test_a_hand_run_of_the_next_step_marks_it_done_and_the_runbook_does_not_do_it_again(project, runbook, fakes):
+    assert runbook.walk("initial", until="import-files-staging")[-1].reason == "until"
+    by_hand(project, IMPORT_STAGING)  # the next step due, by hand: no reason needed during the delivery
 
     [view] = [step for step in runbook.plan("initial").steps if step.id == "import-db-staging"]
-    assert (view.status, view.command, view.figures) == (
-        "done", "offboard db import alpha --target staging --delivery initial", {"rows": 42, "deleted": 0})
+    assert (view.status, view.command, view.reason, view.figures) == (
+        "done", "offboard db import alpha --target staging --delivery initial", None, {"rows": 42, "deleted": 0})
     done = lines(project)[-1]
     assert (done["step"], done["workflow"], done["actor"], done["action"]) == ("import-db-staging", "initial", "ch-msp", "db.import")
 
@@ -102,8 +109,9 @@ def test_a_hand_run_that_does_a_step_marks_it_done_and_the_runbook_does_not_do_i
 def test_a_verification_by_hand_is_journaled_and_never_refused(project, runbook):
     runbook.run("initial")
     assert by_hand(project, VERIFY_STAGING, FakeStage({"target": "staging", "rows": 7})) == {"target": "staging", "rows": 7}
-    done = lines(project)[-1]
-    assert (done["step"], done["status"], done["command"]) == ("verify-staging", "done", "offboard verify alpha --target staging")
+    done = lines(project)[-1]  # long before its turn: the runbook's verify-staging still runs in its place
+    assert (done["step"], done["workflow"], done["status"], done["command"]) == (
+        "verify", "initial", "done", "offboard verify alpha --target staging")
 
     failing = FakeStage(failure=OffboardError(f"staging differs: 3 files missing (key {SECRET})"))
     with pytest.raises(OffboardError, match="staging differs"):

@@ -286,7 +286,8 @@ def test_an_error_or_figure_holding_the_key_is_redacted(runbook, fakes):
 
     fakes.replace("stack.up", denied)
     outcome = runbook.retry("provision")
-    assert outcome.message == "provision failed: RuntimeError: denied for [redacted]:[redacted]; retry it once the cause is fixed"
+    assert re.fullmatch(r"provision failed at \d{4}-\d\d-\d\d \d\d:\d\d UTC: RuntimeError: denied for \[redacted\]:\[redacted\]; "
+                        r"once the cause is fixed, `offboard runbook retry` it", outcome.message)
     text = runbook.journal.read_text()
     assert KEY_ID not in text and SECRET not in text and '"user":"[redacted]"' in text
 
@@ -300,6 +301,8 @@ def test_a_persons_step_is_confirmed_in_order_or_out_of_order_with_a_reason(runb
         runbook.confirm("add-servicenow-user")
     with pytest.raises(OffboardError, match="--out-of-order needs --reason TEXT"):
         runbook.confirm("add-servicenow-user", out_of_order=True, reason="  ")
+    with pytest.raises(OffboardError, match="--reason says nothing readable"):  # invisible: no reason at all
+        runbook.confirm("add-servicenow-user", out_of_order=True, reason="\u200b\x01\x1b")
     with pytest.raises(OffboardError, match="--reason goes with --out-of-order"):
         runbook.confirm("add-servicenow-user", reason="early")
     with pytest.raises(OffboardError, match="the confirmation of add-servicenow-user contains the secret access key"):
@@ -393,9 +396,11 @@ def test_run_wait_looks_again_until_the_delivery_arrives(runbook, fakes):
     outcome = runbook.run("initial", polling=commands.Polling(timeout=0, interval=60, say=said.append, sleep=slept.append))
     assert (outcome.reason, outcome.stopped_at, outcome.exit_code) == ("person", "create-servicenow-user", 3)
     assert outcome.steps[-3:] == ["provision", "provision", "provision"]
-    assert [entry.status for entry in outcome.entries][-4:] == ["waiting", "waiting", "done", "waiting"]
+    assert [entry.status for entry in outcome.entries][-3:] == ["waiting", "done", "waiting"]
+    # a look that finds the same wait writes nothing: days of --wait do not fill the journal
+    assert [line["status"] for line in journal_lines(runbook) if line["step"] == "provision"] == ["started", "waiting", "done"]
     assert slept == [60, 60] and len(said) == 2
-    assert re.fullmatch(r"waiting on IBM at provision: not there yet; next look at \d\d:\d\d", said[0])
+    assert re.fullmatch(r"waiting on IBM at provision: not there yet; next look at \d\d:\d\d:\d\d \S+", said[0])
 
 
 def test_run_wait_gives_up_at_its_timeout(runbook, fakes):
@@ -429,3 +434,23 @@ def test_every_change_of_a_steps_state_is_told_and_a_hooks_warning_joins_the_out
     engine.run("initial")
     engine.run("initial")
     assert told.count(("waiting", "provision")) == 1
+
+
+def test_a_step_of_the_initial_delivery_is_not_revoked_once_the_delta_has_begun(runbook):
+    runbook.walk("initial")
+    assert runbook.run("delta").stopped_at == "agree-cutover-date"
+    with pytest.raises(OffboardError, match=r"^customer-verifies-staging belongs to the initial delivery and the delta delivery "
+                                            r"has begun: .* revoke a step of the delta delivery instead$"):
+        runbook.revoke("customer-verifies-staging", reason="the customer found a problem")
+
+
+def test_ctrl_c_between_two_looks_is_an_interrupted_outcome(runbook, fakes):
+    runbook.confirm("select-msp")
+    fakes.replace("stack.up", arriving(False, False))
+
+    def interrupted(seconds):
+        raise KeyboardInterrupt
+
+    outcome = runbook.run("initial", polling=commands.Polling(timeout=0, interval=60, say=lambda line: None, sleep=interrupted))
+    assert (outcome.reason, outcome.exit_code, outcome.stopped_at) == ("interrupted", 130, "provision")
+    assert outcome.message == "interrupted while waiting on IBM at provision; run again to go on"

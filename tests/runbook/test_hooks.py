@@ -80,6 +80,24 @@ def test_a_hanging_hook_is_stopped(project, tmp_path, monkeypatch):
     assert notify("done", entry) == "hook on done of provision did not finish in 0.3 s: stopped"
 
 
+def test_a_hook_that_leaves_a_child_running_or_floods_its_stderr_does_not_hold_the_run(project, tmp_path):
+    noisy = tmp_path / "noisy.py"  # a notifier that daemonises, after 20 MB of chatter on stderr
+    noisy.write_text("import os, subprocess, sys\nsys.stdin.read()\nsys.stderr.write('x' * 20_000_000 + '\\nqueue full\\n')\n"
+                     "subprocess.Popen(['sleep', '30'], start_new_session=True, stderr=sys.stderr)\nsys.exit(1)\n")
+    with_hook(project, [sys.executable, str(noisy)])
+    notify = hooks.notifier(project, load_customer(project, STACK), lambda: OUTPUTS)
+    entry = Entry(step="provision", workflow="initial", actor="ch-msp", kind="automated", status="done")
+    assert notify("done", entry) == "hook on done of provision failed (exit 1): queue full"  # at once, not in 30 s
+
+
+def test_the_cloud_s_credentials_stay_out_of_the_hook_s_environment(project, monkeypatch):
+    hidden, seen = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_ACCESS_TOKEN", "AWS_SESSION_TOKEN", "DB2_PASSWD"), ("SERVICENOW_TOKEN",)
+    for name in hidden + seen:
+        monkeypatch.setenv(name, "x")
+    environment = hooks.hook_environment(load_customer(project, STACK))
+    assert not set(hidden) & set(environment) and set(seen) <= set(environment)  # the MSP's own tool's token is the hook's
+
+
 def test_the_hook_is_never_told_a_secret(project, told):
     notify = hooks.notifier(project, load_customer(project, STACK), lambda: OUTPUTS)
     entry = Entry(step="provision", workflow="initial", actor="ch-msp", kind="automated", status="failed",

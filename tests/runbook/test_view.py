@@ -7,6 +7,7 @@ from tests.runbook.support import ORG_ID, STACK, Driver, FakeActions, printed
 def test_the_plan_table_shows_steps_open_gates_and_the_module_of_each_machine_step(project):
     runbook = Driver(project, FakeActions({"stack.up"}))
     runbook.confirm("select-msp", by="Ann Operator", ref="CS0012345")
+    runbook.confirm("add-servicenow-user", by="Ann Operator", out_of_order=True, reason="added unasked")
     text = printed(plan_view(runbook.plan("delta")))
     assert text.index("GATE The delta cannot start") < text.index("agree-cutover-date")
     assert "GATE Users of the org must not log in" in text
@@ -15,6 +16,7 @@ def test_the_plan_table_shows_steps_open_gates_and_the_module_of_each_machine_st
 
     initial = printed(plan_view(runbook.plan("initial")))
     assert "done by Ann Operator ref CS0012345" in initial
+    assert "(confirmed before" in initial and "unasked)" in initial  # out of order, and why (wrapped in its cell)
     assert "provision.py" in initial and initial.rstrip().endswith("modules in fake")
     assert "GATE The delta" not in initial
 

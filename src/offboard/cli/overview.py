@@ -94,7 +94,8 @@ def teardown(
     if dry_run and not figures.get("already"):
         out.print(f"teardown of stack {stack} would archive {figures['proof_objects']} proof objects, delete "
                   f"{figures['versions_to_delete']} object versions of bucket {bucket}, remove it and user "
-                  f"{figures['user_and_key_to_remove']} with its key; nothing was changed")
+                  f"{figures['user_and_key_to_remove']} with its key, and remove here what still holds the org's rows or the "
+                  f"key ({', '.join(figures['local_to_remove']) or 'nothing'}); nothing was changed")
         out.print(f"{figures['refused']}; --force --reason TEXT would override it" if figures["refused"]
                   else "its gate is open: `offboard teardown` may run")
         return
@@ -102,7 +103,7 @@ def teardown(
         out.print(f"stack {stack} was already torn down at {figures['finished']}; archive {figures['archive']}")
         return
     out.print(f"stack {stack} torn down: {figures['objects_deleted']} object versions deleted, bucket and key removed, "
-              f"the old key is refused")
+              f"the old key is refused; removed here: {', '.join(figures['local_removed']) or 'nothing'}")
     out.print(f"archive {figures['archive']} (sha256 {figures['sha256']})")
 
 

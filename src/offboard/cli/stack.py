@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from offboard.cli.by_hand import OutsideRunbook, Reason, by_hand
 from offboard.cli.common import Backend, Stack, out
 
 app = typer.Typer(no_args_is_help=True, help="A customer's bucket and scoped key (Pulumi or the embedded endpoint).")
@@ -68,13 +69,20 @@ def stack_outputs(
 
 
 @app.command("destroy")
-def stack_destroy(stack: Stack, backend: Backend = None) -> None:
-    """Remove the customer's resources (the bucket must be empty: teardown empties it)."""
+def stack_destroy(stack: Stack, backend: Backend = None, outside_runbook: OutsideRunbook = False,
+                  reason: Reason = None) -> None:
+    """Remove the customer's resources (the bucket must be empty: teardown empties it); journaled,
+    and refused while the runbook has a delivery under way unless --outside-runbook --reason."""
     from offboard.runtime import Runtime
 
     project, customer, chosen = customer_and_backend(stack, backend)
-    with Runtime(project, stack, chosen.name).changing():
-        chosen.destroy(customer)
+
+    def destroy() -> dict:
+        with Runtime(project, stack, chosen.name).changing():
+            chosen.destroy(customer)
+        return {"destroyed": chosen.name}
+
+    by_hand("stack destroy", stack, destroy, backend=chosen.name, outside_runbook=outside_runbook, reason=reason)
     out.print(f"stack {stack} destroyed ({chosen.name})")
 
 

@@ -19,6 +19,7 @@ from offboard.runbook.commands import KnownOutputs, OutputsLoader, stack_outputs
 from offboard.runbook.journal import Acceptance, Journal, utc_now
 from offboard.runbook.modules import secrets_of
 from offboard.runbook.mirror import into_bucket
+from offboard.validation import said
 
 ACCEPT_STEP = "accept-unmapped"  # the journal line's step: a decision, not a step of a workflow
 ACCEPT_WORKFLOW = "delta"  # the fix-up runs in the delta delivery
@@ -46,11 +47,9 @@ def accept_unmapped(project: Project, stack: str, target: str, ids: list[str], *
     """Journal the acceptance of `ids`, each unmapped in the last fix-up of `target`; anything
     else is refused and nothing is written. A reason or name holding the stack's key or a database
     password is refused, as `runbook confirm` refuses it."""
-    by, reason, ids = by.strip(), reason.strip(), list(dict.fromkeys(ids))
-    if not by:
-        raise OffboardError("say who accepts the unmapped users: --by NAME")
-    if not reason:
-        raise OffboardError("say why the unmapped users are accepted: --reason TEXT")
+    by = said(by, "say who accepts the unmapped users: --by NAME")
+    reason = said(reason, "say why the unmapped users are accepted: --reason TEXT")
+    ids = list(dict.fromkeys(ids))
     if not ids:
         raise OffboardError("no id to accept: the list is empty")
     customer = load_customer(project, stack)

@@ -112,8 +112,8 @@ def gone(project: Project, stack: str) -> str | None:
         return None
     what, first = (f"restarted at {now.started.replace('T', ' ')}", "") if running else ("stopped", "`offboard local start`, then ")
     return (f"stack {stack}: its bucket {made.bucket} is gone (the embedded endpoint it was made on {what} and keeps "
-            f"nothing): run {first}`offboard stack up {stack}`, then redo the runbook's machine steps since provision "
-            f"(`offboard runbook retry {stack} STEP`)")
+            f"nothing): its deliveries are lost and its runbook cannot go on; run {first}`offboard stack up {stack}` for a "
+            f"new, empty bucket and try the migration again with a new stack")
 
 
 def ensure_kms_key(endpoint: local_endpoint.Endpoint, customer: Customer) -> str | None:

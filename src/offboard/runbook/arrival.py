@@ -28,7 +28,7 @@ from offboard.runtime import Runtime
 from offboard.transfer.folders import objects_under
 from offboard.validation import describe
 
-MAX_MANIFEST_BYTES = 1 << 30  # far above a real one (a files manifest takes ~200 bytes a file); memory is the limit
+MAX_MANIFEST_BYTES = 256 << 20  # a files manifest takes ~200 bytes a file: over a million files; parsing costs ~20x in memory
 SHOWN_PROBLEM = 200  # characters of a problem with the bucket's content that a message shows
 
 Document = TypeVar("Document", bound=BaseModel)
@@ -68,7 +68,7 @@ def committed_manifest(s3, bucket: str, key: str, part: str, delivery: str,
         answer = s3.get_object(Bucket=bucket, Key=key)
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
-            raise Waiting(f"waiting on IBM: {part} delivery {delivery} is not committed in bucket {bucket} yet") from None
+            raise Waiting(f"{part} delivery {delivery} is not committed in bucket {bucket} yet") from None
         raise
     where = f"s3://{bucket}/{key}"
     with answer["Body"] as body:  # the size it announces is checked, and then the bytes it sends

@@ -8,8 +8,9 @@ the runbook counts the step done and does not do it again; any other is journale
 action's name in its delivery's workflow.
 
 Once the runbook has begun a delivery (a line for one of its steps written by the runbook, not
-by hand), a command that changes the bucket or a target is refused unless the operator says
-`--outside-runbook --reason TEXT`; a verification never is. On a stack the runbook has not
+by hand), a command that changes the bucket or a target is refused unless it is the next step
+due, its gates open (the by-hand path of a delivery), or the operator says `--outside-runbook
+--reason TEXT`; a verification never is. On a stack the runbook has not
 touched (a sample being tried out) hand runs need no reason. A dry run changes nothing: it is
 neither refused nor journaled. The journal's lock is held throughout, so a hand run and
 `runbook run` never overlap, and a command that another one holding the stages' lock keeps
@@ -22,18 +23,19 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, TypeVar
 
-from offboard.customer import Customer, load_customer
+from offboard.customer import load_customer
 from offboard.errors import OffboardError
 from offboard.infra.outputs import StackOutputs
-from offboard.infra.provisioned import recorded, stack_backend
 from offboard.project import Project
 from offboard.runtime import Runtime
-from offboard.runbook.commands import KnownOutputs, OutputsLoader, stack_outputs
+from offboard.runbook.commands import KnownOutputs, OutputsLoader, outputs_of
+from offboard.runbook.engine import done_steps, undone_before
 from offboard.runbook.journal import Entry, Journal, utc_now
 from offboard.runbook.leaks import Sensitive
 from offboard.runbook.mirror import into_bucket
 from offboard.runbook.modules import secrets_of
 from offboard.runbook.workflow import WORKFLOWS, Actor, Kind, Runbook, Step, Workflow, load_runbook
+from offboard.validation import said
 
 Result = TypeVar("Result")
 
@@ -101,11 +103,13 @@ def run_by_hand(project: Project, command: HandCommand, stage: Callable[[], Resu
     runbook = load_runbook(project, customer, None)
     with journal.lock():
         under_way = delivery_under_way(runbook, journal)
-        if command.changes and under_way and not outside_runbook:
+        step = matching_step(command, runbook, journal, under_way)
+        next_due = step is not None and not runbook.closed_gates(step.id, done_steps(journal.latest()))
+        if command.changes and under_way and not outside_runbook and not next_due:
             raise OffboardError(under_way.refusal(command.stack))
         if command.changes:
             refuse_if_busy(project, command.stack)
-        line = journal_line(command, runbook, journal, under_way, typed=command.typed(outside_runbook), reason=reason)
+        line = journal_line(command, step, runbook, under_way, typed=command.typed(outside_runbook), reason=reason)
         start = utc_now()
         journal.append(line("started", start=start))
         try:
@@ -121,15 +125,6 @@ def run_by_hand(project: Project, command: HandCommand, stage: Callable[[], Resu
     return result
 
 
-def outputs_of(project: Project, customer: Customer, asked: str | None) -> OutputsLoader:
-    """The stack outputs, for the journal's copy and to scrub the key: on the stack's own backend;
-    none for a stack never provisioned that no backend is asked for."""
-    if asked is None and recorded(project, customer.stack) is None:
-        return lambda: None
-    backend = stack_backend(project, customer.stack, asked)
-    return lambda: stack_outputs(project, customer, backend)
-
-
 def refuse_if_busy(project: Project, stack: str) -> None:
     """Refuse before the first journal line while another command changes the stack (`stack up`
     takes the stages' lock, not the journal's). The stage takes that lock itself when it runs: a
@@ -139,11 +134,10 @@ def refuse_if_busy(project: Project, stack: str) -> None:
 
 
 def checked_reason(outside_runbook: bool, reason: str | None, sensitive: Callable[[], Sensitive]) -> str | None:
-    reason = (reason or "").strip() or None
-    if outside_runbook and not reason:
-        raise OffboardError("--outside-runbook needs --reason TEXT: why it runs outside the runbook is journaled")
-    if reason:
-        sensitive().refuse(reason, "the reason")
+    if not outside_runbook and not (reason or "").strip():
+        return None
+    reason = said(reason, "--outside-runbook needs --reason TEXT: why it runs outside the runbook is journaled")
+    sensitive().refuse(reason, "the reason")
     return reason
 
 
@@ -162,10 +156,9 @@ def delivery_under_way(runbook: Runbook, journal: Journal) -> UnderWay | None:
     return UnderWay(workflow, at)
 
 
-def journal_line(command: HandCommand, runbook: Runbook, journal: Journal, under_way: UnderWay | None, *,
+def journal_line(command: HandCommand, step: Step | None, runbook: Runbook, under_way: UnderWay | None, *,
                  typed: str, reason: str | None) -> Callable[..., Entry]:
-    """How each of the hand run's lines is made: as the step it matches, else under its action."""
-    step = matching_step(command, runbook, journal, under_way)
+    """How each of the hand run's lines is made: as the step it does, else under its action."""
     if step is not None:
         workflow, _ = runbook.find(step.id)
         identity = {"step": step.id, "workflow": workflow.name, "actor": step.actor.value, "kind": step.kind.value,
@@ -183,15 +176,15 @@ def journal_line(command: HandCommand, runbook: Runbook, journal: Journal, under
 
 
 def matching_step(command: HandCommand, runbook: Runbook, journal: Journal, under_way: UnderWay | None) -> Step | None:
-    """The first step of the delivery under way (before any, the initial) that does exactly what the
-    command does and is not done yet, else the first such step (run again); None when no step does.
-    A step of another delivery is never taken: a verify of production during the initial delivery
-    is not the delta's `verify-production`."""
+    """The step the command does when it is the next one due: of the delivery under way (before any,
+    the initial), not done, every step before it done. None otherwise: a hand run ahead of its turn
+    (a fix-up of staging before the delta's rows are there) must not let the runbook skip that step
+    later, and one of another delivery is never taken (a verify of production during the initial
+    delivery is not the delta's `verify-production`)."""
     workflow = under_way.workflow if under_way else runbook.workflow(WORKFLOWS[0])
-    matching = [step for step in workflow.steps if command.matches(step)]
-    latest = journal.latest()
-    pending = [step for step in matching if not (step.id in latest and latest[step.id].status == "done")]
-    return next(iter(pending or matching), None)
+    done = done_steps(journal.latest())
+    return next((step for step in workflow.steps
+                 if command.matches(step) and step.id not in done and not undone_before(workflow, step, done)), None)
 
 
 def workflow_of(command: HandCommand, runbook: Runbook, under_way: UnderWay | None) -> Workflow:

@@ -18,7 +18,7 @@ from typing import Callable
 from offboard.customer import Customer, load_customer
 from offboard.errors import NotProvisioned, OffboardError
 from offboard.infra.outputs import StackOutputs
-from offboard.infra.provisioned import recorded_outputs, stack_backend
+from offboard.infra.provisioned import recorded, recorded_outputs, stack_backend
 from offboard.project import Project
 from offboard.runbook import people
 from offboard.runbook.engine import Engine, StepRunner
@@ -79,8 +79,14 @@ def run(project: Project, stack: str, workflow: str, *, backend: str, dry_run: b
         if pause <= 0:
             break  # the timeout: the outcome still waits on IBM
         next_look = datetime.now().astimezone() + timedelta(seconds=pause)
-        polling.say(f"waiting on IBM at {outcome.stopped_at}: {outcome.entries[-1].note}; next look at {next_look:%H:%M}")
-        polling.sleep(pause)
+        waiting = engine.journal.latest()[outcome.stopped_at].note  # a look that found the same wait wrote no line
+        polling.say(f"waiting on IBM at {outcome.stopped_at}: {waiting}; next look at {next_look:%H:%M:%S %Z}")
+        try:
+            polling.sleep(pause)
+        except KeyboardInterrupt:  # between two looks nothing runs: the outcome says so, in --json too
+            outcome.stop("interrupted", outcome.stopped_at, f"interrupted while waiting on IBM at {outcome.stopped_at}; "
+                                                            "run again to go on")
+            return outcome
         outcome = outcome.then(engine.run(workflow, until=until))
     return outcome
 
@@ -114,18 +120,15 @@ def retry(project: Project, stack: str, step: str, *, backend: str,
 
 
 def run_step(project: Project, stack: str, step: str, *, backend: str) -> Outcome:
-    """Run one machine step alone, journaled, as `python <module>.py` does; a stop is raised, so
-    that the module exits as `offboard` does (1 failed, 4 waiting on IBM, 130 interrupted)."""
-    outcome = open_engine(project, stack, backend=backend).run_step(step)
-    if not outcome.ok:
-        raise outcome.error()
-    return outcome
+    """Run one machine step alone, journaled, as `python <module>.py` does."""
+    return open_engine(project, stack, backend=backend).run_step(step)
 
 
 def open_engine(project: Project, stack: str, *, backend: str,
                 runner: StepRunner | None = None, outputs: OutputsLoader | None = None) -> Engine:
-    customer, backend = load_customer(project, stack), stack_backend(project, stack, backend)
-    known = KnownOutputs(outputs or (lambda: stack_outputs(project, customer, backend)))
+    customer = load_customer(project, stack)
+    known = KnownOutputs(outputs or outputs_of(project, customer, backend))
+    backend = stack_backend(project, stack, backend)
     journal = Journal.of_stack(project, stack, mirror=into_bucket(known.get))
     return Engine(
         runbook=load_runbook(project, customer, known.get()),
@@ -143,6 +146,18 @@ def stack_outputs(project: Project, customer: Customer, backend: str) -> StackOu
     )
 
     return stacks.outputs(project, customer, backend)
+
+
+def outputs_of(project: Project, customer: Customer, asked: str | None) -> OutputsLoader:
+    """The stack outputs, for the journal's copy and to scrub the key, on the stack's own backend;
+    none while the stack was never provisioned here and no backend is asked for (a customer's
+    signature is confirmed before any backend is set up). Asked again each time: a run may
+    provision the stack midway."""
+    def load() -> StackOutputs | None:
+        if asked is None and recorded(project, customer.stack) is None:
+            return None
+        return stack_outputs(project, customer, stack_backend(project, customer.stack, asked))
+    return load
 
 
 class KnownOutputs:

@@ -183,10 +183,13 @@ class Engine:
         start, figures, error, note = utc_now(), {}, None, None
         ran_by: dict[str, Any] = {}
         status: Status = "done"
+        # A step waiting on IBM only looks into the bucket: a look is journaled when it finds something new.
+        looking_again = previous is not None and previous.status == "waiting"
         try:
             prepared = self.runner.prepare(workflow, step)  # again: the module may have changed since the walk began
             ran_by = {"module": prepared.module, "sha256": prepared.sha256}
-            self.journal.append(entry_of(workflow, step, "started", start=start, **ran_by))
+            if not looking_again:
+                self.journal.append(entry_of(workflow, step, "started", start=start, **ran_by))
             figures = dict(prepared.run() or {})
         except KeyboardInterrupt:  # Ctrl-C, or SIGTERM made the same (offboard.errors); a kill -9 is not caught
             status = "interrupted"
@@ -198,18 +201,20 @@ class Engine:
         sensitive = self.sensitive()
         entry = entry_of(workflow, step, status, start=start, end=utc_now(), **ran_by, note=note,
                          figures=sensitive.redact_figures(figures), error=sensitive.redact(error) if error else None)
-        looked_again = status == "waiting" and previous is not None and (previous.status, previous.note) == (status, note)
-        self.write(outcome, entry, notify=not looked_again)  # a wait is told once, not at every look
+        if looking_again and (status, note) == (previous.status, previous.note):
+            entry = previous  # the same wait as at the last look: nothing new to journal or to tell
+        else:
+            self.write(outcome, entry)
         outcome.steps.append(step.id)
         if status != "done":
             outcome.stop(STOPS[status], step.id, stopped(step, entry))
         return entry
 
-    def write(self, outcome: Outcome, entry: Entry, notify: bool = True) -> Entry:
+    def write(self, outcome: Outcome, entry: Entry) -> Entry:
         """Journal a line that changes a step's state, and tell the hooks of it."""
         self.journal.append(entry)
         outcome.entries.append(entry)
-        warning = self.notify(event_of(entry), entry) if notify else None
+        warning = self.notify(event_of(entry), entry)
         if warning:
             outcome.warnings.append(self.sensitive().redact(warning))
         return entry
@@ -248,7 +253,9 @@ def gate_view(gate: Gate, done: set[str]) -> GateView:
 
 
 def failed(step: Step, entry: Entry) -> str:
-    return f"{step.id} failed: {entry.error}; retry it once the cause is fixed"
+    """What a failed step says, now or when a later run finds it so: when, why, and what to do."""
+    when = f" at {entry.end:%Y-%m-%d %H:%M} UTC" if entry.end else ""
+    return f"{step.id} failed{when}: {entry.error}; once the cause is fixed, `offboard runbook retry` it"
 
 
 def stopped(step: Step, entry: Entry) -> str:

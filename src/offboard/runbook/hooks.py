@@ -16,8 +16,9 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import IO, Any, Callable
 
 from offboard.customer import ENV_REFERENCE, Customer
 from offboard.errors import OffboardError
@@ -30,6 +31,9 @@ from offboard.runbook.records import current
 from offboard.runbook.workflow import Runbook, load_runbook
 
 HOOK_TIMEOUT = 30.0  # seconds
+STDERR_TAIL = 4096  # bytes of its stderr read back for the warning
+HIDDEN_PREFIXES = ("AWS_", "PULUMI_")
+HIDDEN_WORDS = ("PASSWORD", "PASSWD", "PASSPHRASE")  # a token of the MSP's own tools is the hook's to use
 ENTRY_FACTS = {"workflow", "step", "actor", "kind", "status", "confirmed_by", "note", "ref", "reason", "error",
                "start", "end", "duration", "figures", "command"}
 
@@ -81,32 +85,43 @@ def run_hook(project: Project, customer: Customer, facts: str, what: str) -> str
     program = find_program(project, argv[0], environment.get("PATH"))
     if program is None:
         return f"hook not run on {what}: {argv[0]} is not an executable program; fix offboard:hooks.command"
-    try:
-        process = subprocess.Popen([program, *argv[1:]], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.PIPE, env=environment, cwd=project.root, start_new_session=True)
-    except OSError as error:
-        return f"hook not run on {what}: {error.strerror}"
-    try:
-        _, stderr = process.communicate(facts.encode("utf-8"), timeout=HOOK_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        stop(process)
-        return f"hook on {what} did not finish in {HOOK_TIMEOUT:g} s: stopped"
-    except BaseException:  # Ctrl-C: the hook, in a session of its own, would not get it
-        stop(process)
-        raise
-    if process.returncode != 0:
-        said = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
-        return f"hook on {what} failed (exit {process.returncode})" + (f": {said[-1][:200]}" if said else "")
+    # Its stderr goes to a file, not a pipe: a child it leaves running cannot hold the run on the
+    # pipe's end, and gigabytes of output cost disk, not memory; only the last line is read.
+    with tempfile.TemporaryFile() as stderr:
+        try:
+            process = subprocess.Popen([program, *argv[1:]], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                       stderr=stderr, env=environment, cwd=project.root, start_new_session=True)
+        except OSError as error:
+            return f"hook not run on {what}: {error.strerror}"
+        try:
+            process.communicate(facts.encode("utf-8"), timeout=HOOK_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            stop(process)
+            return f"hook on {what} did not finish in {HOOK_TIMEOUT:g} s: stopped"
+        except BaseException:  # Ctrl-C: the hook, in a session of its own, would not get it
+            stop(process)
+            raise
+        if process.returncode != 0:
+            said = last_line(stderr)
+            return f"hook on {what} failed (exit {process.returncode})" + (f": {said[:200]}" if said else "")
     return None
 
 
+def last_line(output: IO[bytes]) -> str:
+    """The last non-blank line of what the hook wrote, from the file's last 4 KiB."""
+    size = output.seek(0, os.SEEK_END)
+    output.seek(max(0, size - STDERR_TAIL))
+    lines = [line.strip() for line in output.read().decode("utf-8", "replace").splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
 def stop(process: subprocess.Popen) -> None:
-    """Kill the hook and whatever it started, then reap it."""
+    """Kill the hook and whatever it started in its session, then reap it."""
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
-    process.communicate()
+    process.wait()
 
 
 def find_program(project: Project, name: str, path: str | None) -> str | None:
@@ -118,8 +133,10 @@ def find_program(project: Project, name: str, path: str | None) -> str | None:
 
 
 def hook_environment(customer: Customer) -> dict[str, str]:
-    """This process's environment without the AWS credentials, passwords and the databases' variables."""
+    """This process's environment without the cloud's credentials (AWS, Pulumi: its passphrase opens
+    every stack's secrets), passwords, and the databases' variables."""
     named = {name for side in filter(None, (customer.source, customer.staging, customer.production))
              for url in side.databases.values() for name in ENV_REFERENCE.findall(url)}
     return {name: value for name, value in os.environ.items()
-            if not name.startswith("AWS_") and "PASSWORD" not in name.upper() and name not in named}
+            if not name.startswith(HIDDEN_PREFIXES) and not any(word in name.upper() for word in HIDDEN_WORDS)
+            and name not in named}

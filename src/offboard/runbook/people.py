@@ -15,6 +15,7 @@ from offboard.runbook.engine import Engine, done_steps, entry_of, undone_before
 from offboard.runbook.journal import utc_now
 from offboard.runbook.outcome import Outcome
 from offboard.runbook.workflow import Kind, Step, Workflow
+from offboard.validation import said
 
 MAX_REF = 64
 
@@ -23,7 +24,7 @@ def confirm(engine: Engine, step_id: str, by: str, note: str | None = None, *, r
             out_of_order: bool = False, reason: str | None = None) -> Outcome:
     workflow, step = person_step(engine, step_id, "run performs it, it is not confirmed")
     engine.sensitive().refuse("\n".join(filter(None, [by, note, ref, reason])), f"the confirmation of {step.id}")
-    by, note, reason = said(by, f"say who confirms {step.id}"), (note or "").strip() or None, (reason or "").strip() or None
+    by, note, reason = said(by, f"say who confirms {step.id}: --by NAME"), optional(note, "--note"), optional(reason, "--reason")
     ref = checked_ref(ref)
     if out_of_order and not reason:
         raise OffboardError(f"--out-of-order needs --reason TEXT: say why {step.id} is confirmed before the steps ahead of it")
@@ -57,6 +58,11 @@ def revoke(engine: Engine, step_id: str, by: str, reason: str) -> Outcome:
         done = done_steps(engine.journal.latest())
         if step.id not in done:
             raise OffboardError(f"{step.id} is not done: there is no confirmation to revoke")
+        begun = later_delivery_begun(engine, workflow)
+        if begun:
+            raise OffboardError(f"{step.id} belongs to the {workflow.name} delivery and the {begun} delivery has begun: "
+                                f"redoing it would write over targets the {begun} delivery has changed; revoke a step of the "
+                                f"{begun} delivery instead")
         later = [after for after in workflow.steps[workflow.position(step.id) + 1:] if after.id in done]
         now = utc_now()
         outcome = Outcome(workflow=workflow.name, reason="revoked", message=revoked_message(step, by, later))
@@ -68,6 +74,13 @@ def revoke(engine: Engine, step_id: str, by: str, reason: str) -> Outcome:
     return engine.finish(outcome)
 
 
+def later_delivery_begun(engine: Engine, workflow: Workflow) -> str | None:
+    """The first delivery after `workflow` that the runbook has written a line of (a hand run begins none)."""
+    later = list(engine.runbook.workflows)[list(engine.runbook.workflows).index(workflow.name) + 1:]
+    begun = {entry.workflow for entry in engine.journal.entries() if entry.command is None}
+    return next((name for name in later if name in begun), None)
+
+
 def person_step(engine: Engine, step_id: str, machine: str) -> tuple[Workflow, Step]:
     workflow, step = engine.runbook.find(step_id)
     if step.kind is Kind.automated:
@@ -75,11 +88,9 @@ def person_step(engine: Engine, step_id: str, machine: str) -> tuple[Workflow, S
     return workflow, step
 
 
-def said(text: str | None, missing: str) -> str:
-    text = (text or "").strip()
-    if not text:
-        raise OffboardError(missing)
-    return text
+def optional(text: str | None, option: str) -> str | None:
+    """A note or reason when one is given: readable words, else refused."""
+    return said(text, f"{option} says nothing readable: write it in words") if text and text.strip() else None
 
 
 def checked_ref(ref: str | None) -> str | None:

@@ -23,6 +23,7 @@ from offboard.runbook.journal import Entry, Journal, Recorded, utc_now
 from offboard.runbook.mirror import into_bucket
 from offboard.runbook.modules import secrets_of
 from offboard.runbook.workflow import WORKFLOWS
+from offboard.validation import said
 
 if TYPE_CHECKING:
     from offboard.runbook.commands import OutputsLoader
@@ -95,17 +96,17 @@ def current(journal: Journal) -> Records:
     records = Records()
     for line in journal.lines():
         if isinstance(line, Recorded):
-            records.cases.update({key: Reference(**said(line, value)) for key, value in line.cases.items()})
-            records.tickets.update({key: Reference(**said(line, value)) for key, value in line.tickets.items()})
+            records.cases.update({key: Reference(**attributed(line, value)) for key, value in line.cases.items()})
+            records.tickets.update({key: Reference(**attributed(line, value)) for key, value in line.tickets.items()})
             if line.cutover:
-                records.cutover = Cutover(**said(line, line.cutover))
+                records.cutover = Cutover(**attributed(line, line.cutover))
         elif line.status == "done" and line.ref and line.step in REF_STEPS:
             group, key = REF_STEPS[line.step]
-            getattr(records, group)[key] = Reference(**said(line, line.ref))
+            getattr(records, group)[key] = Reference(**attributed(line, line.ref))
     return records
 
 
-def said(line: Entry, value: Any) -> dict[str, Any]:
+def attributed(line: Entry, value: Any) -> dict[str, Any]:
     """A value with who said it, when, and through which line."""
     return {"value": value, "by": line.confirmed_by or line.actor, "at": line.end or line.start,
             "via": RECORD_STEP if isinstance(line, Recorded) else line.step}
@@ -135,9 +136,7 @@ def record(project: Project, stack: str, *, cases: list[str], tickets: list[str]
     journal = Journal.of_stack(project, stack, mirror=into_bucket(known.get))
     if not (cases or tickets or cutover):
         return Recording(None, current(journal), None)
-    by = (by or "").strip()
-    if not by:
-        raise OffboardError("say who records: --by NAME")
+    by = said(by, "say who records: --by NAME")
     delivery, now = delivery_in_progress(journal), utc_now()
     line = Recorded(step=RECORD_STEP, workflow=delivery, actor="ch-msp", kind="manual", confirmed_by=by, start=now, end=now,
                     cases=pairs(cases, "--case", CASES, default=delivery), tickets=pairs(tickets, "--ticket", TICKETS),

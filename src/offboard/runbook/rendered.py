@@ -76,6 +76,6 @@ def main(header: RenderedStep, run: Run, module_file: str) -> None:
             for warning in outcome.warnings:
                 print(f"{header.step}: warning: {warning}", file=sys.stderr)
             if not outcome.ok:
-                raise OffboardError(outcome.message)
+                raise outcome.error()  # the module exits as `offboard` does: 1 failed, 4 waiting on IBM, 130 interrupted
             figures = outcome.entries[-1].figures
     print(json.dumps(figures, indent=2, default=str))

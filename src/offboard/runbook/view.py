@@ -56,6 +56,10 @@ def status_cell(step: StepView, gates: list[str]) -> Text:
         cell.append(f" by {step.confirmed_by}")
     if step.ref:
         cell.append(f" ref {step.ref}")
+    if step.command:
+        cell.append(" by hand", style="yellow")
+    if step.reason:  # out of order, outside the runbook: the why, as journaled
+        cell.append(f" ({step.reason})", style="yellow")
     if gates:
         cell.append(f" (gate {', '.join(gates)})", style="red")
     return cell
