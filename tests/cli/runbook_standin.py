@@ -61,6 +61,7 @@ def main() -> None:
         if name != "slow outputs":
             actions.replace(name, stood_in(how, actions.recorder(name)))
     commands.RenderedModules = lambda *args: actions
+    commands.recorded = lambda project, stack: True  # the stack counts as provisioned: its outputs are asked for
     commands.stack_outputs = slow_outputs(Path(wanted["slow outputs"])) if "slow outputs" in wanted else lambda *args: OUTPUTS
     mirror.customer_s3 = lambda outputs: FileBucket(project)
 

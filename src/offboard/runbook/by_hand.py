@@ -117,11 +117,10 @@ def run_by_hand(project: Project, command: HandCommand, stage: Callable[[], Resu
         except Exception as failure:  # journaled as the engine does, then raised as it was; a kill is not caught
             error = str(failure) if isinstance(failure, OffboardError) else f"{type(failure).__name__}: {failure}"
             journal.append(line("failed", start=start, end=utc_now(), error=sensitive().redact(error)))
+            mirror(journal, sensitive, lambda message: None)  # a failed command says one line: its own error
             raise
-        else:
-            journal.append(line("done", start=start, end=utc_now(), figures=sensitive().redact_figures(figures_of(result))))
-        finally:
-            mirror(journal, sensitive, warn)
+        journal.append(line("done", start=start, end=utc_now(), figures=sensitive().redact_figures(figures_of(result))))
+        mirror(journal, sensitive, warn)
     return result
 
 
