@@ -78,7 +78,7 @@ def test_the_runbook_through_the_cli_stops_at_people_and_at_a_failed_step(local_
     first = run_cli(project, "runbook", "run", "gamma", "initial", env=env)
     assert first.returncode == 3 and "confirm select-msp once it is done" in " ".join(first.stdout.split())
     confirmed = run_cli(project, "runbook", "confirm", "gamma", "select-msp", "--by", "Jane Customer", env=env)
-    assert confirmed.returncode == 0 and "select-msp confirmed by Jane Customer" in confirmed.stdout
+    assert confirmed.returncode == 0 and "select-msp confirmed by Jane Customer; `offboard runbook run` goes on" in confirmed.stdout
     provisioned = run_cli(project, "runbook", "run", "gamma", "initial", env=env)
     assert provisioned.returncode == 3, provisioned.stderr  # 3: it waits for a person
     assert "ran provision: done" in provisioned.stdout

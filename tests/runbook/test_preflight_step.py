@@ -49,7 +49,7 @@ def test_render_writes_the_module_and_warns_of_what_the_step_will_check(project,
     path.write_text(yaml.safe_dump(document))
     with pytest.warns(PreflightNote) as notes:
         commands.render(project, STACK, "initial", backend="local", outputs=not_provisioned)
-    assert "preflight: warns ${PF_STEP_PASSWORD}: not set, and the URLs of production FILES need it: set it in the environment " \
+    assert "preflight, checked again when the run starts: ${PF_STEP_PASSWORD}: not set, and the URLs of production FILES need it: set it in the environment " \
            "offboard runs in" in [str(note.message) for note in notes]
     module = (project.stack_state_dir(STACK) / "modules" / "initial" / "preflight.py").read_text()
     assert "return preflight.stage(\n        runtime,\n        workflow=\"initial\",\n    )" in module
@@ -58,7 +58,7 @@ def test_render_writes_the_module_and_warns_of_what_the_step_will_check(project,
     shutil.rmtree(store)  # rendering is for review: a folder can be made before the run
     with pytest.warns(PreflightNote) as notes:
         commands.render(project, STACK, "delta", backend="local", outputs=not_provisioned)
-    assert any(str(note.message).startswith(f"preflight: warns offboard:staging.contentStores.{min(sample.stores)}: {store} "
+    assert any(str(note.message).startswith(f"preflight, checked again when the run starts: offboard:staging.contentStores.{min(sample.stores)}: {store} "
                                             "does not exist") for note in notes)
     assert (project.stack_state_dir(STACK) / "modules" / "delta" / "preflight-delta.py").is_file()
 

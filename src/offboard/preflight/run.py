@@ -69,6 +69,7 @@ def before_render(project: Project, customer: Customer, workflow: str) -> Report
     report = preflight(project, customer, backend=None, workflow=workflow, at_render=True)
     if report.blocks:
         raise refusal(report, "rendering (nothing rendered)")
-    for finding in report.warnings:
-        warnings.warn(PreflightNote(f"preflight: {finding.line()}"), stacklevel=2)
+    for finding in report.warnings:  # no severity word: what only warns here may block when the run starts
+        warnings.warn(PreflightNote(f"preflight, checked again when the run starts: {finding.where}: {finding.message}"),
+                      stacklevel=2)
     return report

@@ -41,7 +41,9 @@ def confirm(engine: Engine, step_id: str, by: str, note: str | None = None, *, r
             raise OffboardError(f"{step.id} cannot be confirmed yet: {skipped[0]} before it is not done; confirm in order, "
                                 f"or add --out-of-order --reason TEXT")
         end = utc_now()
-        outcome = Outcome(workflow=workflow.name, reason="confirmed", message=f"{step.id} confirmed by {by}", steps=[step.id])
+        outcome = Outcome(workflow=workflow.name, reason="confirmed", steps=[step.id],
+                          message=f"{step.id} confirmed by {by}; `offboard runbook run` goes on from here and writes the "
+                                  f"texts of the next person's step")
         engine.write(outcome, entry_of(workflow, step, "done", confirmed_by=by, note=note, ref=ref,
                                        reason=f"confirmed before {skipped[0]} was done: {reason}" if skipped else None,
                                        start=previous.start if previous else end, end=end))
