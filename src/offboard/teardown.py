@@ -149,7 +149,7 @@ def prove_revoked(outputs: StackOutputs) -> None:
 def teardown_command(runtime: Runtime, *, bucket: str, force: bool = False, reason: str | None = None) -> dict[str, Any]:
     """`offboard teardown`: the runbook's gate (delta verified, customer's confirmation), or a
     journaled override; the teardown itself; its line in the journal."""
-    from offboard.runbook.journal import Entry, Journal, utc_now
+    from offboard.runbook.journal import Entry, Journal, seconds_between, utc_now
     from offboard.runbook.workflow import load_runbook
 
     previous = finished(runtime)
@@ -173,5 +173,5 @@ def teardown_command(runtime: Runtime, *, bucket: str, force: bool = False, reas
         note = f"forced past {', '.join(gate.id for gate in closed)}: {reason}" if closed else None
         journal.append(Entry(step=TEARDOWN_STEP, workflow="delta", actor="ch-msp", kind="automated", action="teardown",
                              status="done", note=note, start=start, end=end,
-                             duration=round((end - start).total_seconds(), 3), figures=figures))
+                             duration=seconds_between(start, end), figures=figures))
     return figures

@@ -15,7 +15,7 @@ from offboard.errors import OffboardError
 from offboard.fixup.report import FixupReport, report_path
 from offboard.fixup.unmapped import FixupFacts, decide, named
 from offboard.project import Project, read_utf8
-from offboard.runbook.commands import KnownOutputs, OutputsLoader, stack_outputs
+from offboard.runbook.commands import KnownOutputs, OutputsLoader, outputs_of
 from offboard.runbook.journal import Acceptance, Journal, utc_now
 from offboard.runbook.modules import secrets_of
 from offboard.runbook.mirror import into_bucket
@@ -42,7 +42,7 @@ def read_ids(path: Path) -> list[str]:
     return ids
 
 
-def accept_unmapped(project: Project, stack: str, target: str, ids: list[str], *, reason: str, by: str, backend: str,
+def accept_unmapped(project: Project, stack: str, target: str, ids: list[str], *, reason: str, by: str, backend: str | None,
                     outputs: OutputsLoader | None = None) -> Accepted:
     """Journal the acceptance of `ids`, each unmapped in the last fix-up of `target`; anything
     else is refused and nothing is written. A reason or name holding the stack's key or a database
@@ -60,7 +60,7 @@ def accept_unmapped(project: Project, stack: str, target: str, ids: list[str], *
         one = len(unknown) == 1
         raise OffboardError(f"{named(unknown)} {'is' if one else 'are'} not unmapped in the last fix-up of {target}: take "
                             f"{'it' if one else 'them'} out of the list, or run the fix-up first; nothing was accepted")
-    known = KnownOutputs(outputs or (lambda: stack_outputs(project, customer, backend)))
+    known = KnownOutputs(outputs or outputs_of(project, customer, backend))
     sensitive = secrets_of(customer, known.get())  # the key and the databases' passwords
     sensitive.refuse(f"{by}\n{reason}", f"the acceptance of unmapped users of {target}")
     journal = Journal.of_stack(project, stack, mirror=into_bucket(known.get))

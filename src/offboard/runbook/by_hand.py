@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, Callable, TypeVar
 
 from offboard.customer import load_customer
 from offboard.errors import OffboardError
@@ -29,11 +29,12 @@ from offboard.infra.outputs import StackOutputs
 from offboard.project import Project
 from offboard.runtime import Runtime
 from offboard.runbook.commands import KnownOutputs, OutputsLoader, outputs_of
-from offboard.runbook.engine import done_steps, undone_before
-from offboard.runbook.journal import Entry, Journal, utc_now
+from offboard.runbook.engine import done_steps, error_text, undone_before
+from offboard.runbook.journal import Entry, Journal, seconds_between, utc_now
 from offboard.runbook.leaks import Sensitive
 from offboard.runbook.mirror import into_bucket
 from offboard.runbook.modules import secrets_of
+from offboard.runbook.rendered import figures_of
 from offboard.runbook.workflow import WORKFLOWS, Actor, Kind, Runbook, Step, Workflow, load_runbook
 from offboard.validation import said
 
@@ -115,8 +116,7 @@ def run_by_hand(project: Project, command: HandCommand, stage: Callable[[], Resu
         try:
             result = stage()
         except Exception as failure:  # journaled as the engine does, then raised as it was; a kill is not caught
-            error = str(failure) if isinstance(failure, OffboardError) else f"{type(failure).__name__}: {failure}"
-            journal.append(line("failed", start=start, end=utc_now(), error=sensitive().redact(error)))
+            journal.append(line("failed", start=start, end=utc_now(), error=sensitive().redact(error_text(failure))))
             mirror(journal, sensitive, lambda message: None)  # a failed command says one line: its own error
             raise
         journal.append(line("done", start=start, end=utc_now(), figures=sensitive().redact_figures(figures_of(result))))
@@ -143,16 +143,12 @@ def checked_reason(outside_runbook: bool, reason: str | None, sensitive: Callabl
 def delivery_under_way(runbook: Runbook, journal: Journal) -> UnderWay | None:
     """The last workflow with a line the runbook wrote for one of its steps (a hand run does not
     begin a delivery), and where it stands."""
-    entries = journal.entries()
-    begun = {entry.workflow for entry in entries if entry.command is None
-             and entry.workflow in runbook.workflows and runbook.workflow(entry.workflow).has(entry.step)}
+    begun = journal.begun()
     name = next((name for name in reversed(WORKFLOWS) if name in begun), None)
     if name is None:
         return None
-    latest = {entry.step: entry for entry in entries}
-    workflow = runbook.workflow(name)
-    at = next((step.id for step in workflow.steps if not (step.id in latest and latest[step.id].status == "done")), None)
-    return UnderWay(workflow, at)
+    workflow, done = runbook.workflow(name), done_steps(journal.latest())
+    return UnderWay(workflow, next((step.id for step in workflow.steps if step.id not in done), None))
 
 
 def journal_line(command: HandCommand, step: Step | None, runbook: Runbook, under_way: UnderWay | None, *,
@@ -168,7 +164,7 @@ def journal_line(command: HandCommand, step: Step | None, runbook: Runbook, unde
 
     def line(status: str, **fields: Any) -> Entry:
         if fields.get("end"):
-            fields["duration"] = round((fields["end"] - fields["start"]).total_seconds(), 3)
+            fields["duration"] = seconds_between(fields["start"], fields["end"])
         return Entry(**identity, status=status, command=typed, reason=reason, **fields)
 
     return line
@@ -196,10 +192,6 @@ def workflow_of(command: HandCommand, runbook: Runbook, under_way: UnderWay | No
         return under_way.workflow
     with_action = [name for name in WORKFLOWS if any(step.action == command.action for step in runbook.workflow(name).steps)]
     return runbook.workflow((with_action or list(WORKFLOWS))[0])
-
-
-def figures_of(result: Any) -> dict[str, Any]:
-    return dict(result) if isinstance(result, Mapping) else result.figures()
 
 
 def reachable(known: KnownOutputs) -> StackOutputs | None:

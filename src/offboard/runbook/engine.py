@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Protocol
 
 from offboard.errors import OffboardError, Waiting
-from offboard.runbook.journal import Entry, Journal, Journaled, Status, step_state, utc_now
+from offboard.runbook.journal import Entry, Journal, Journaled, Status, seconds_between, step_state, utc_now
 from offboard.runbook.leaks import Sensitive
 from offboard.runbook.modules import ModuleInfo, Prepared
 from offboard.runbook.outcome import GateView, Outcome, Plan, Reason, StepView
@@ -196,8 +196,7 @@ class Engine:
         except Waiting as waiting:
             status, note = "waiting", self.sensitive().redact(str(waiting))
         except Exception as failure:  # noqa: BLE001 - any failure of the step is journaled
-            status = "failed"
-            error = str(failure) if isinstance(failure, OffboardError) else f"{type(failure).__name__}: {failure}"
+            status, error = "failed", error_text(failure)
         sensitive = self.sensitive()
         entry = entry_of(workflow, step, status, start=start, end=utc_now(), **ran_by, note=note,
                          figures=sensitive.redact_figures(figures), error=sensitive.redact(error) if error else None)
@@ -228,9 +227,14 @@ class Engine:
 
 def entry_of(workflow: Workflow, step: Step, status: Status, **fields: Any) -> Entry:
     if fields.get("start") and fields.get("end"):
-        fields["duration"] = round((fields["end"] - fields["start"]).total_seconds(), 3)
+        fields["duration"] = seconds_between(fields["start"], fields["end"])
     return Entry(step=step.id, workflow=workflow.name, actor=step.actor.value, kind=step.kind.value,
                  action=step.action, status=status, **fields)
+
+
+def error_text(failure: Exception) -> str:
+    """A step's failure as journaled: a user's error as it says, any other with its type (a bug)."""
+    return str(failure) if isinstance(failure, OffboardError) else f"{type(failure).__name__}: {failure}"
 
 
 def event_of(entry: Entry) -> str:

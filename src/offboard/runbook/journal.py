@@ -41,6 +41,11 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def seconds_between(start: datetime, end: datetime) -> float:
+    """A line's `duration`."""
+    return round((end - start).total_seconds(), 3)
+
+
 class Journaled(BaseModel):
     """What the journal records of a step's last outcome (shown by plan and status too)."""
 
@@ -130,6 +135,10 @@ class Journal:
             except ValidationError:
                 raise OffboardError(f"{self.path}: line {number} is not a journal entry; repair it by hand") from None
         return entries
+
+    def begun(self) -> set[str]:
+        """The workflows the runbook has written a line of: a stage command run by hand begins none."""
+        return {entry.workflow for entry in self.entries() if entry.command is None}
 
     def latest(self) -> dict[str, Entry]:
         """Each step's last entry; a step whose last entry revokes it is pending, so not there."""

@@ -78,9 +78,8 @@ def revoke(engine: Engine, step_id: str, by: str, reason: str) -> Outcome:
 
 def later_delivery_begun(engine: Engine, workflow: Workflow) -> str | None:
     """The first delivery after `workflow` that the runbook has written a line of (a hand run begins none)."""
-    later = list(engine.runbook.workflows)[list(engine.runbook.workflows).index(workflow.name) + 1:]
-    begun = {entry.workflow for entry in engine.journal.entries() if entry.command is None}
-    return next((name for name in later if name in begun), None)
+    names, begun = list(engine.runbook.workflows), engine.journal.begun()
+    return next((name for name in names[names.index(workflow.name) + 1:] if name in begun), None)
 
 
 def person_step(engine: Engine, step_id: str, machine: str) -> tuple[Workflow, Step]:

@@ -125,14 +125,14 @@ class Recording:
 
 
 def record(project: Project, stack: str, *, cases: list[str], tickets: list[str], cutover: str | None, by: str | None,
-           backend: str, outputs: OutputsLoader | None = None) -> Recording:
+           backend: str | None, outputs: OutputsLoader | None = None) -> Recording:
     """Journal the given references (`cases` as `[DELIVERY=]NUMBER`, `tickets` as `NAME=NUMBER`,
     `cutover` as YYYY-MM-DD, not in the past); with none, only read what is recorded. A case
     without its delivery is the delivery in progress's. Each value is checked before any is written."""
-    from offboard.runbook.commands import KnownOutputs, stack_outputs  # here: the commands' texts read the records
+    from offboard.runbook.commands import KnownOutputs, outputs_of  # here: the commands' texts read the records
 
     customer = load_customer(project, stack)
-    known = KnownOutputs(outputs or (lambda: stack_outputs(project, customer, backend)))
+    known = KnownOutputs(outputs or outputs_of(project, customer, backend))
     journal = Journal.of_stack(project, stack, mirror=into_bucket(known.get))
     if not (cases or tickets or cutover):
         return Recording(None, current(journal), None)

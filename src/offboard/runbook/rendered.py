@@ -54,9 +54,14 @@ def execute(header: RenderedStep, run: Run, project: Project, dry_run: bool = Fa
     with logged_step(project, header.stack, header.workflow, header.step, header.backend, dry_run) as log, \
             step_progress(header.step, log.milestone) as progress:
         result = run(Runtime(project, header.stack, header.backend, dry_run=dry_run, progress=progress))
-        figures = dict(result) if isinstance(result, Mapping) else result.figures()
+        figures = figures_of(result)
         log.done(figures)
     return figures
+
+
+def figures_of(result: Any) -> dict[str, Any]:
+    """A stage's figures: its mapping, or a report's own `figures()`."""
+    return dict(result) if isinstance(result, Mapping) else result.figures()
 
 
 def main(header: RenderedStep, run: Run, module_file: str) -> None:
