@@ -10,16 +10,19 @@ Every process's peak RSS is its own, as GNU time reports it. On PostgreSQL the s
 is in both sides' times, its memory in neither; the server is a throwaway cluster in the work
 folder, removed at the end. Prints a Markdown table per engine.
 
-    python benchmarks/db.py [--rows 100000 1000000] [--engines sqlite postgresql] [--keep DIR]
+    python benchmarks/db.py [--rows 100000 1000000] [--engines sqlite postgresql] [--keep DIR] [--profile]
 
 --keep keeps the work files (databases of SQLite, CSV, deliveries); the cluster is removed anyway.
+--profile prints where this project's stages spend their time (cProfile; its figures are then slower).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
+import pstats
 import shutil
 import subprocess
 import sys
@@ -31,6 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 ORG = "1001"
+PROFILE_LINES = 14
 TARGET_ORG = "2002"
 CATALOG = """format: 2
 content_stores: {}
@@ -135,19 +139,27 @@ class PostgreSQL:
                 *(part for command in commands for part in ("-c", command))]
 
 
-def child(stage: str, work: Path, url: str) -> None:
-    """Runs in its own process: one stage of this project, timed from the inside."""
+def child(stage: str, work: Path, url: str, profile: bool) -> None:
+    """Runs in its own process: one stage of this project, timed from the inside; with `profile`,
+    under cProfile, its busiest functions printed to stderr (and its time the profiler's too)."""
     from offboard.db.catalog import load_catalog
     from offboard.db.export import export_org
     from offboard.db.load import import_delivery
 
+    def run_stage() -> int:
+        catalog = load_catalog(work / "catalog.yaml")
+        if stage == "export":
+            return export_org(catalog, {"BENCH": url}, ORG, work / "out").manifest.tables[0].rows
+        return import_delivery(catalog, work / "out" / "initial", {"BENCH": url}, org_id=ORG, target_org_id=TARGET_ORG).tables[0].rows
+
+    profiler = cProfile.Profile() if profile else None
     started = time.perf_counter()
-    catalog = load_catalog(work / "catalog.yaml")
-    if stage == "export":
-        rows = export_org(catalog, {"BENCH": url}, ORG, work / "out").manifest.tables[0].rows
-    else:
-        rows = import_delivery(catalog, work / "out" / "initial", {"BENCH": url}, org_id=ORG, target_org_id=TARGET_ORG).tables[0].rows
-    print(json.dumps({"seconds": time.perf_counter() - started, "rows": rows}))
+    rows = profiler.runcall(run_stage) if profiler else run_stage()
+    seconds = time.perf_counter() - started
+    if profiler:
+        print(f"\n{stage} of {rows:,} rows at {url.split(':')[0]}, by own time:", file=sys.stderr)
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(PROFILE_LINES)
+    print(json.dumps({"seconds": seconds, "rows": rows}))
 
 
 def measured(command: list[str]) -> tuple[float, int, str]:
@@ -164,13 +176,14 @@ def measured(command: list[str]) -> tuple[float, int, str]:
         return seconds, int(peak.read().split()[-1]) // 1024, done.stdout.decode()
 
 
-def run(engine: SQLite | PostgreSQL, rows: int, work: Path) -> list[dict]:
+def run(engine: SQLite | PostgreSQL, rows: int, work: Path, profile: bool) -> list[dict]:
     work.mkdir(parents=True)
     (work / "catalog.yaml").write_text(CATALOG)
     engine.make(work, rows)
     results = []
     for stage, database in STAGES:
-        _, peak, output = measured([sys.executable, __file__, "--child", stage, "--work", str(work), "--url", engine.url(work, database)])
+        _, peak, output = measured([sys.executable, __file__, "--child", stage, "--work", str(work), "--url", engine.url(work, database),
+                                    *(["--profile"] if profile else [])])
         ours = json.loads(output)
         assert ours["rows"] == rows, ours
         peer_seconds, peer_peak, _ = measured(engine.peer_command(work, stage))
@@ -196,12 +209,13 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--engines", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite", "postgresql"])
     parser.add_argument("--keep", type=Path, help="work in this folder and keep its files")
+    parser.add_argument("--profile", action="store_true", help="profile this project's stages (cProfile, to stderr; slower)")
     parser.add_argument("--child", choices=["export", "import"], help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        return child(args.child, args.work, args.url)
+        return child(args.child, args.work, args.url, args.profile)
     from offboard.sample.cluster import _binary, remove_cluster, start_cluster
 
     # Short: the cluster's socket lies in it, and a socket's path is at most 107 characters.
@@ -210,7 +224,7 @@ def main() -> None:
     try:
         # The server's own psql, not Debian's Perl wrapper /usr/bin/psql, whose start would count as the peer's.
         engines = [PostgreSQL(start_cluster(root / "pg"), _binary("psql")) if name == "postgresql" else SQLite() for name in args.engines]
-        tables = [(engine, [result for rows in args.rows for result in run(engine, rows, root / f"{engine.name.lower()}-{rows}")])
+        tables = [(engine, [result for rows in args.rows for result in run(engine, rows, root / f"{engine.name.lower()}-{rows}", args.profile)])
                   for engine in engines]
         versions = ", ".join(engine.version() for engine in engines)
     finally:

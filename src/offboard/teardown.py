@@ -29,7 +29,7 @@ from offboard.runtime import Runtime, one_at_a_time
 DONE_FILE = "teardown.json"
 TEARDOWN_STEP = "teardown"  # its step in runbooks/delta.yaml.j2
 # Besides the journal: what the bucket holds as proof, kept in the archive.
-PROOF_SUFFIXES = ("/manifest.json", "runbook/journal.jsonl")
+PROOF_SUFFIXES = ("/manifest.json", "/manifest.jsonl", "runbook/journal.jsonl")
 # modules: the code that ran; merged, rewritten: what the fix-ups did to people and files; wsadmin: the script given to the administrator
 LOCAL_PROOF = ("journal.jsonl", "fixup-*.json", "merged-*.json", "rewritten-*.json", "verify-*.json", "modules/*/*.py", "wsadmin/*.py")
 # What still holds the org's rows or the (now revoked) key once the proof is archived: the database

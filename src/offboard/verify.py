@@ -55,8 +55,8 @@ def require_equal(verification: Verification) -> dict:
     files, rows = verification.files, verification.rows
     problems = []
     if not files.ok or rows.failures:
-        problems.append(f"{verification.target} differs: {len(files.missing)} files missing, {len(files.extra)} extra, "
-                        f"{len(files.different)} different; {len(rows.failures)} tables differ")
+        problems.append(f"{verification.target} differs: {files.missing_count} files missing, {files.extra_count} extra, "
+                        f"{files.different_count} different; {len(rows.failures)} tables differ")
     if rows.unmapped_open:
         problems.append(open_refusal(verification.stack, verification.target, rows.unmapped_open))
     if problems:

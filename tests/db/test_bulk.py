@@ -40,15 +40,15 @@ def rows_of(engine, table):
 def test_every_value_arrives_as_it_was_under_the_target_org(table):
     engine, item = table
     rows = [[str(i), "1001", text] for i, text in enumerate(HARD)]
-    with engine.begin() as connection:
-        inserting(connection, item, "ORG_ID", "2002")(rows)
+    with engine.begin() as connection, inserting(connection, item, "ORG_ID", "2002") as write:
+        write(rows)
     assert rows_of(engine, item) == sorted((str(i), "2002", text) for i, text in enumerate(HARD))
 
 
 def test_a_failure_takes_back_the_whole_batch(table):
     engine, item = table
-    with pytest.raises(engine.dialect.loaded_dbapi.IntegrityError), engine.begin() as connection:
-        write = inserting(connection, item, "ORG_ID", "2002")
+    with (pytest.raises(engine.dialect.loaded_dbapi.IntegrityError), engine.begin() as connection,
+          inserting(connection, item, "ORG_ID", "2002") as write):
         write([["1", "1001", "first"]])
         write([["2", "1001", "second"], ["1", "1001", "the same key again"]])
     assert rows_of(engine, item) == []
@@ -57,6 +57,16 @@ def test_a_failure_takes_back_the_whole_batch(table):
 def test_a_statement_runs_once_per_row_with_the_values_named_in_order(table):
     engine, item = table
     with engine.begin() as connection:
-        inserting(connection, item, "ORG_ID", "2002")([["1", "1001", "a"], ["2", "1001", "b"], ["3", "1001", "c"]])
+        with inserting(connection, item, "ORG_ID", "2002") as write:
+            write([["1", "1001", "a"], ["2", "1001", "b"], ["3", "1001", "c"]])
         executing(connection, delete_keys(item, "ORG_ID", ["ID"], "2002"), ["ID"])([["1"], ["3"]])
     assert rows_of(engine, item) == [("2", "2002", "b")]
+
+
+def test_texts_holding_the_marks_of_a_columns_formatting_arrive_as_well(table):
+    """Such a batch goes to PostgreSQL row by row (write_row) rather than as one COPY text."""
+    engine, item = table
+    rows = [["1", "1001", "unit\x1fseparator"], ["2", "1001", "null\x1emark"], ["3", "1001", None]]
+    with engine.begin() as connection, inserting(connection, item, "ORG_ID", "2002") as write:
+        write(rows)
+    assert rows_of(engine, item) == [(key, "2002", text) for key, _, text in rows]

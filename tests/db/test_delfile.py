@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import csv
 import gzip
+from datetime import date, datetime, time
+from decimal import Decimal
 
 import pytest
 
-CLOB_CHARS = 1 << 20  # a long field: the reader holds no record whole that is longer than its fields allow
-from offboard.db.delfile import ChunkWriter, FileInfo, check_file, read_batches
+from offboard.db.delfile import (
+    ChunkWriter,
+    FileInfo,
+    check_file,
+    del_lines,
+    read_batches,
+)
 from offboard.errors import OffboardError
+
+CLOB_CHARS = 1 << 20  # a long field: the reader holds no record whole that is longer than its fields allow
 
 ROWS = [
     ("a", "plain", 1, "2024-01-02 03:04:05.000006"),
@@ -53,6 +62,36 @@ def test_without_empty_strings_every_empty_field_is_null(tmp_path):
     chunks = write(tmp_path, rows)
     assert chunks[0].empty_strings == 0
     assert read(tmp_path, chunks) == [[a, b, None if c is None else str(c), d] for a, b, c, d in rows]
+
+
+def test_lines_are_formatted_a_column_at_a_time_as_csv_would():
+    rows = [
+        ("a", 'say "hi", then\nleave\r\n', 1, None, 2.5, datetime(2024, 1, 2, 3, 4, 5, 6)),
+        ("", None, None, '""', -0.0, date(2024, 1, 2)),
+        ("None", "Grüße \udcff", 12345678901234, "x", float("nan"), time(3, 4, 5)),
+    ]
+    assert del_lines(rows) == (
+        '"a","say ""hi"", then\nleave\r\n",1,,2.5,"2024-01-02 03:04:05.000006"\n'
+        '"",,,"""""",-0.0,"2024-01-02"\n'
+        '"None","Grüße \udcff",12345678901234,"x",nan,"03:04:05"\n'
+    )
+
+
+@pytest.mark.parametrize("rows", [
+    [("a", "unit\x1fseparator"), ("b", None)],
+    [("a", "record\x1eseparator"), ("b", None)],
+    [("a", Decimal("1.5"))],
+    [("a", True)],
+    [("a",)],
+], ids=["unit separator", "record separator", "decimal", "boolean", "one column"])
+def test_values_that_need_csv_itself_are_left_to_it(tmp_path, rows):
+    assert del_lines(rows) is None
+    writer = ChunkWriter(tmp_path, "S/T", 10, 1 << 30)
+    writer.write(rows)
+    [chunk] = writer.close()
+    expected = [[None if value is None else str(value) for value in row] for row in rows]
+    width = [20] * len(rows[0])
+    assert [row for batch in read_batches(tmp_path / chunk.file, width) for row in batch] == expected
 
 
 def test_chunks_split_by_rows_and_by_bytes(tmp_path):

@@ -13,6 +13,7 @@ from offboard.db import export as export_module
 from offboard.db import scan, statements
 from offboard.db.manifest import MANIFEST_FILE
 from offboard.errors import OffboardError
+from offboard.sample import mutate_org
 
 from .support import export
 
@@ -79,6 +80,23 @@ def test_an_unfinished_folder_of_another_org_is_not_resumed(sample, org, monkeyp
 
     with pytest.raises(OffboardError, match="holds an unfinished export"):
         export(sample, org)
+
+
+def test_a_delta_reads_the_orgs_rows_of_each_table_once(sample, org, monkeypatch):
+    """What changed is found by comparing with the previous delivery's index, not by reading again."""
+    export(sample, org)
+    mutate_org(sample.root, org.org_id, seed=3)
+    real, reads = scan.org_batches, []
+
+    def counted(connection, shape, org_id, columns=None):
+        reads.append((shape.qualified, columns))
+        yield from real(connection, shape, org_id, columns)
+
+    monkeypatch.setattr(export_module, "org_batches", counted)
+    delta = export(sample, org, "delta")
+
+    assert sorted(reads) == sorted((table.qualified, None) for table in delta.manifest.tables)
+    assert any(table.rows for table in delta.manifest.tables)
 
 
 def test_a_delta_needs_a_committed_initial_delivery(sample, org):

@@ -6,16 +6,20 @@ import hashlib
 import io
 import os
 import tarfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from offboard.files.deliveries import committed_manifests, required_manifest
 from offboard.files.export import export_files
+from offboard.files.index import FileIndex
 from offboard.files.importer import import_files
 from offboard.files.layout import archive_key, manifest_key
-from offboard.files.manifest import FORMAT, ArchiveEntry, FileEntry, Manifest, now
+from offboard.files.manifest import ArchiveEntry, FileEntry, Header, now, write_manifest
 from offboard.files.owners import LOCK, TargetOrg
 from offboard.files.settings import MiB, TransferSettings
+from offboard.files.verify import verify_files
 from offboard.transfer.session import customer_s3
 
 # Small bounds so a few files make several archives; 5 MiB is S3's smallest part.
@@ -26,6 +30,14 @@ MTIME_NS = 1_600_000_000_123_456_789
 def no_rows(files):
     """A target database whose rows point at none of `files`."""
     return {}
+
+
+@dataclass(frozen=True)
+class Delivered:
+    archives: dict[str, ArchiveEntry]
+    files: dict[str, FileEntry]
+    deleted: list[str]
+    missing: list[str]
 
 
 class Transfer:
@@ -44,6 +56,17 @@ class Transfer:
         """Into a target whose rows point at no file, unless `target` says otherwise."""
         target = target or TargetOrg(self.org_id, no_rows)
         return import_files(self.s3, self.bucket, self.org_id, delivery, roots, target, settings=self.settings, **options)
+
+    def delivered(self, delivery: str = "initial") -> Delivered:
+        """The committed manifest of a delivery, whole (tests are small)."""
+        with FileIndex() as index:
+            manifest = required_manifest(self.s3, self.bucket, delivery, self.org_id, index)
+            return Delivered(manifest.archives(), dict(manifest.files()), list(manifest.deleted()), list(manifest.missing()))
+
+    def verify(self, targets, **options):
+        """The target's stores against every committed delivery, the whole stores the org's."""
+        with FileIndex() as index:
+            return verify_files(targets, committed_manifests(self.s3, self.bucket, self.org_id, index), **options)
 
     def keys(self, prefix: str = "") -> list[str]:
         return [item["Key"] for item in self.s3.list_objects_v2(Bucket=self.bucket, Prefix=prefix).get("Contents", [])]
@@ -73,25 +96,30 @@ def member(name: str, kind: bytes = tarfile.REGTYPE, data: bytes = b"", link: st
     return info, data
 
 
+def manifest_bytes(org_id: str, delivery: str, archives: dict[str, ArchiveEntry], files: dict[str, FileEntry],
+                   deleted=(), missing=()) -> bytes:
+    """A well-formed manifest of these parts (any order: they are sorted)."""
+    out = io.BytesIO()
+    write_manifest(out, Header(org_id, delivery, now()), sorted(archives.items()), sorted(files.items()), sorted(deleted), sorted(missing))
+    return out.getvalue()
+
+
 def put_delivery(transfer, delivery: str, files: dict[str, bytes], deleted: list[str] = (),
-                 members: list[tuple[tarfile.TarInfo, bytes]] = ()) -> Manifest:
+                 members: list[tuple[tarfile.TarInfo, bytes]] = ()) -> dict[str, FileEntry]:
     """A committed delivery written straight into the bucket, as anyone holding the key could: one
     archive of `members` and then `files`, and a manifest that lists `files` and `deleted`, every
-    sha256 consistent."""
+    sha256 consistent; returns the manifest's files."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for info, data in [*members, *(member(name, data=data) for name, data in files.items())]:
             tar.addfile(info, io.BytesIO(data))
     blob = buffer.getvalue()
     transfer.s3.put_object(Bucket=transfer.bucket, Key=archive_key(delivery, "00001.tar"), Body=blob)
-    manifest = Manifest(
-        format=FORMAT, org_id=transfer.org_id, delivery=delivery, created=now(), deleted=list(deleted),
-        archives={"00001.tar": ArchiveEntry(size=len(blob), sha256=hashlib.sha256(blob).hexdigest(), files=len(files))},
-        files={name: FileEntry(size=len(data), mtime_ns=MTIME_NS, sha256=hashlib.sha256(data).hexdigest(), archive="00001.tar")
-               for name, data in files.items()},
-    )
-    transfer.s3.put_object(Bucket=transfer.bucket, Key=manifest_key(delivery), Body=manifest.to_json().encode())
-    return manifest
+    entries = {name: FileEntry(len(data), MTIME_NS, hashlib.sha256(data).hexdigest(), "00001.tar") for name, data in files.items()}
+    archives = {"00001.tar": ArchiveEntry(len(blob), hashlib.sha256(blob).hexdigest(), len(files))}
+    body = manifest_bytes(transfer.org_id, delivery, archives, entries, deleted)
+    transfer.s3.put_object(Bucket=transfer.bucket, Key=manifest_key(delivery), Body=body)
+    return entries
 
 
 def snapshot(root: Path) -> dict[str, tuple[bytes, int] | None]:

@@ -73,4 +73,5 @@ def test_a_lasting_failure_stops_the_export_and_leaves_no_upload_behind(alpha, r
     assert not alpha.keys(manifest_key("initial"))
 
     alpha.s3.meta.events.unregister("before-send.s3.UploadPart", always_fail)
-    assert set(alpha.export(roots, tree).manifest.files) == {f"{store}/{relative}" for store, relative in tree}
+    alpha.export(roots, tree)
+    assert set(alpha.delivered().files) == {f"{store}/{relative}" for store, relative in tree}

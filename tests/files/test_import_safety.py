@@ -30,8 +30,8 @@ def test_an_archive_altered_in_the_bucket_is_refused_and_the_target_unchanged(al
     selection = [("files", f"f{i}.txt") for i in range(3)]
     for _, relative in selection:
         write(roots["files"], relative, relative.encode() * 20)
-    manifest = alpha.export(roots, selection).manifest
-    key = archive_key("initial", sorted(manifest.archives)[0])
+    alpha.export(roots, selection)
+    key = archive_key("initial", sorted(alpha.delivered().archives)[0])
     body = bytearray(alpha.s3.get_object(Bucket=alpha.bucket, Key=key)["Body"].read())
     body[offset] ^= 0xFF
     alpha.s3.put_object(Bucket=alpha.bucket, Key=key, Body=bytes(body))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from offboard.errors import OffboardError
-from offboard.files import importer
+from offboard.files import importer, owners
 from offboard.files.owners import RECORD, OwnerRecord, Ownership, TargetOrg
 from tests.files.conftest import put_delivery, snapshot, write
 
@@ -41,6 +41,15 @@ def test_a_consistent_delta_cannot_overwrite_another_orgs_file(alpha, beta, targ
 def test_a_consistent_delta_cannot_delete_another_orgs_file(alpha, beta, targets, shared):
     put_delivery(alpha, "delta-1", {}, deleted=["files/b1/beta.bin"])
     refused(alpha, targets, shared, "files/b1/beta.bin is another org's")
+
+
+def test_names_are_checked_in_batches_and_every_batch_counts_before_the_refusal(alpha, beta, targets, shared, monkeypatch):
+    monkeypatch.setattr(owners, "CHECK_BATCH", 2)
+    write(targets["files"], "b1/beta2.bin", b"beta's too")  # no record, no rows: not the org's either
+    before = snapshot(targets["files"].parent)
+    put_delivery(alpha, "delta-1", {"files/a1/new.bin": b"new", "files/a2/new.bin": b"new", "files/b1/beta.bin": b"replaced",
+                                    "files/b1/beta2.bin": b"replaced", "files/c1/new.bin": b"new"})
+    refused(alpha, targets, before, rf"files/b1/beta.bin is another org's: a delivery of org {beta.org_id} wrote it \(and 1 more\)")
 
 
 def test_a_file_that_other_orgs_rows_point_at_is_theirs(alpha, targets, shared):

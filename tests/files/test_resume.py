@@ -11,8 +11,7 @@ import sys
 import pytest
 
 from offboard.files import export
-from offboard.files.deliveries import committed_manifests
-from offboard.files.verify import verify_files
+from offboard.files.deliveries import committed_deliveries
 from offboard.files.layout import archive_key, files_prefix, manifest_key
 from tests.files.conftest import MTIME_NS, SMALL, snapshot, write
 
@@ -60,13 +59,13 @@ def test_a_resumed_export_sends_only_the_rest_and_ends_like_an_uninterrupted_one
 
     monkeypatch.setattr(export, "write_record", real_write_record)
     resumed = alpha.export(roots, tree)
-    assert resumed.archives_resumed == 1 and resumed.archives_sent == len(resumed.manifest.archives) - 1
+    assert resumed.archives_resumed == 1 and resumed.archives_sent == resumed.archives - 1
     assert versions(alpha, archive_key("initial", "00001.tar")) == 1  # never sent again
     assert not alpha.s3.list_multipart_uploads(Bucket=alpha.bucket, Prefix=files_prefix("initial")).get("Uploads")
 
-    uninterrupted = beta.export(roots, tree).manifest
-    assert resumed.manifest.files == uninterrupted.files
-    assert resumed.manifest.archives == uninterrupted.archives  # the same tars, byte for byte
+    beta.export(roots, tree)
+    assert alpha.delivered().files == beta.delivered().files
+    assert alpha.delivered().archives == beta.delivered().archives  # the same tars, byte for byte
 
 
 def test_a_file_changed_after_its_archive_was_committed_is_sent_again(alpha, roots, tree, monkeypatch):
@@ -79,9 +78,9 @@ def test_a_file_changed_after_its_archive_was_committed_is_sent_again(alpha, roo
     monkeypatch.setattr(export, "write_record", real_write_record)
     resumed = alpha.export(roots, tree)
     assert resumed.archives_resumed == 0
-    assert resumed.manifest.files["files/f00.bin"].size == len(b"changed after the crash")
+    assert alpha.delivered().files["files/f00.bin"].size == len(b"changed after the crash")
     archives = {key.rsplit("/", 1)[1] for key in alpha.keys(archive_key("initial", ""))}
-    assert archives == set(resumed.manifest.archives)  # nothing left over in the delivery
+    assert archives == set(alpha.delivered().archives)  # nothing left over in the delivery
 
 
 def test_a_delta_export_interrupted_is_finished_by_the_next_delta_export(alpha, roots, tree, monkeypatch):
@@ -95,8 +94,8 @@ def test_a_delta_export_interrupted_is_finished_by_the_next_delta_export(alpha, 
 
     monkeypatch.setattr(export, "write_record", real_write_record)
     resumed = alpha.export(roots, tree, "delta")
-    assert resumed.manifest.delivery == "delta-1" and resumed.archives_resumed == 1
-    assert [m.delivery for m in committed_manifests(alpha.s3, alpha.bucket, alpha.org_id)] == ["initial", "delta-1"]
+    assert resumed.delivery == "delta-1" and resumed.archives_resumed == 1
+    assert committed_deliveries(alpha.s3, alpha.bucket) == ["initial", "delta-1"]
 
 
 KILLED_IMPORT = """
@@ -140,4 +139,4 @@ def test_an_import_killed_in_the_middle_leaves_the_target_as_it_was_and_a_rerun_
 
     imported = alpha.import_("initial", targets)
     assert imported.files == len(tree)
-    assert verify_files(targets, committed_manifests(alpha.s3, alpha.bucket, alpha.org_id)).ok  # no staging left either
+    assert alpha.verify(targets).ok  # no staging left either

@@ -5,9 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 
-from offboard.files.deliveries import committed_manifests
 from offboard.files.layout import manifest_key
-from offboard.files.verify import verify_files
 from tests.files.conftest import MTIME_NS, snapshot, write
 
 BIG = 11 * 1024 * 1024 + 123  # three parts of 5 MiB
@@ -31,8 +29,8 @@ def test_a_round_trip_lands_every_file_unchanged(alpha, roots, targets):
     files = make_tree(roots)
     result = alpha.export(roots, list(files))
 
-    manifest = result.manifest
-    assert manifest.delivery == "initial" and manifest.org_id == alpha.org_id
+    assert result.delivery == "initial" and result.files == len(files)
+    manifest = alpha.delivered()
     assert set(manifest.files) == {f"{store}/{relative}" for store, relative in files}
     big = manifest.files["files/big/video.mp4"]
     assert big.sha256 == hashlib.sha256(files[("files", "big/video.mp4")]).hexdigest() and big.mtime_ns == MTIME_NS
@@ -47,7 +45,7 @@ def test_a_round_trip_lands_every_file_unchanged(alpha, roots, targets):
         landed = targets[store] / relative
         assert landed.read_bytes() == data
         assert landed.stat().st_mtime_ns == MTIME_NS
-    report = verify_files(targets, committed_manifests(alpha.s3, alpha.bucket, alpha.org_id))
+    report = alpha.verify(targets)
     assert report.ok, report.to_json()
 
 
@@ -58,6 +56,6 @@ def test_export_and_import_again_change_nothing(alpha, roots, targets):
     landed = snapshot(targets["files"].parent)
 
     again = alpha.export(roots, list(files))
-    assert again.already_committed and again.archives_sent == 0 and again.manifest == first.manifest
+    assert again.already_committed and again.archives_sent == 0 and (again.files, again.archives) == (first.files, first.archives)
     alpha.import_("initial", targets)
     assert snapshot(targets["files"].parent) == landed

@@ -10,7 +10,9 @@ import pytest
 from offboard.errors import OffboardError
 from offboard.files.layout import archive_key
 from offboard.files.owners import RESERVED
-from offboard.files.selection import file_name, locate, split_name
+from offboard.files.index import FileIndex
+from offboard.files.scan import scan
+from offboard.files.selection import StoreFolders, file_name, split_name
 from tests.files.conftest import write
 
 
@@ -21,6 +23,13 @@ from tests.files.conftest import write
 def test_a_path_that_could_leave_its_store_is_refused(relative, problem):
     with pytest.raises(OffboardError, match=problem):
         file_name("files", relative)
+
+
+def locate(roots, selection) -> list[str]:
+    """The names a scan of `selection` finds, in the index's order."""
+    with FileIndex() as index:
+        scan(index, StoreFolders(roots), selection)
+        return [name for name, in index.rows("SELECT name FROM source ORDER BY name")]
 
 
 def test_names_are_canonical():
@@ -45,7 +54,7 @@ def test_unknown_stores_and_absent_roots_are_refused(roots, tmp_path):
 
 
 def test_the_selection_is_deduplicated_and_ordered(roots):
-    assert [f.name for f in locate(roots, [("wikis", "b"), ("files", "z"), ("files", "./z"), ("files", "a")])] == [
+    assert locate(roots, [("wikis", "b"), ("files", "z"), ("files", "./z"), ("files", "a")]) == [
         "files/a", "files/z", "wikis/b"]
 
 
@@ -56,7 +65,8 @@ def test_files_of_another_org_in_the_same_store_are_never_exported(alpha, roots,
     for store, relative in ours + theirs:
         write(roots[store], relative, relative.encode())
 
-    manifest = alpha.export(roots, ours).manifest
+    alpha.export(roots, ours)
+    manifest = alpha.delivered()
     assert set(manifest.files) == {"files/0a/1f/alpha-contract.pdf", "files/3c/alpha-photo.jpg"}
     carried = set()
     for archive in manifest.archives:

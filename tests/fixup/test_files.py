@@ -13,6 +13,7 @@ from offboard.db.stages import catalog as project_catalog
 from offboard.errors import OffboardError
 from offboard.files import owners
 from offboard.files.deliveries import committed_manifests
+from offboard.files.index import FileIndex
 from offboard.files.manifest import FileEntry
 from offboard.files.owners import Ownership, OwnerRecord, TargetOrg
 from offboard.files.selection import StoreFolders, split_name
@@ -65,6 +66,12 @@ def catalog(project):
 
 
 @pytest.fixture
+def index():
+    with FileIndex() as index:
+        yield index
+
+
+@pytest.fixture
 def rewriter(project, tmp_path) -> Rewriter:
     """The repository's rules for alpha's org, moving to TARGET_ORG, with a mapping that lacks Bob."""
     mapping = tmp_path / "mapping.csv"
@@ -85,7 +92,7 @@ def imported(targets, files: dict[str, bytes]) -> None:
         store, relative = split_name(name)
         write(targets[store], relative, data)
     entries = {name: FileEntry(size=len(data), mtime_ns=MTIME_NS, sha256=sha256(data), archive="00001.tar") for name, data in files.items()}
-    Ownership(StoreFolders(targets).roots, target_org()).claim(entries, "initial")
+    Ownership(StoreFolders(targets).roots, target_org()).claim(entries.items(), "initial")
 
 
 def fix(targets, catalog, rewriter, earlier=(), dry_run=False):
@@ -97,12 +104,13 @@ def path_of(targets, name: str):
     return targets[store] / relative
 
 
-def test_a_wiki_page_is_rewritten_binaries_are_not_and_verify_checks_the_new_digest(alpha, roots, targets, catalog, rewriter, tmp_path):
+def test_a_wiki_page_is_rewritten_binaries_are_not_and_verify_checks_the_new_digest(alpha, roots, targets, catalog, rewriter, tmp_path,
+                                                                                     index):
     for name, data in DELIVERY.items():
         write(roots[split_name(name)[0]], split_name(name)[1], data)
     alpha.export(roots, [split_name(name) for name in DELIVERY])
     alpha.import_("initial", targets, target=target_org())
-    manifests = committed_manifests(alpha.s3, alpha.bucket, alpha.org_id)
+    manifests = committed_manifests(alpha.s3, alpha.bucket, alpha.org_id, index)
     page = path_of(targets, PAGE)
     page.chmod(0o640)
     others = {name: path_of(targets, name) for name in DELIVERY if name != PAGE}
@@ -190,9 +198,11 @@ def test_a_name_leading_out_of_the_store_is_refused_and_nothing_written(targets,
     record = OwnerRecord(os.path.realpath(targets["wikis"]))
     entry = FileEntry(size=1, mtime_ns=MTIME_NS, sha256=sha256(PAGE_TEXT.encode()), archive="00001.tar")
     if escape == "dot-dot":  # the record tampered with: the import never writes such a name (Manifest refuses it)
-        record.claim({"../../elsewhere/3f/61/page": entry}, TARGET_ORG, "initial")
+        with record.claiming(TARGET_ORG, "initial") as claim:
+            claim([("../../elsewhere/3f/61/page", entry.sha256)])
     elif escape == "absolute":
-        record.claim({str(outside): entry}, TARGET_ORG, "initial")
+        with record.claiming(TARGET_ORG, "initial") as claim:
+            claim([(str(outside), entry.sha256)])
     elif escape == "linked folder":
         (targets["wikis"] / "3f/61/page").unlink()
         (targets["wikis"] / "3f/61").rmdir()
@@ -208,7 +218,8 @@ def test_a_name_leading_out_of_the_store_is_refused_and_nothing_written(targets,
     assert outside.read_bytes() == PAGE_TEXT.encode() and snapshot(targets["wikis"]) == before
 
 
-def test_importing_again_keeps_a_rewritten_page_and_a_delta_that_changes_it_replaces_it(alpha, roots, targets, catalog, rewriter):
+def test_importing_again_keeps_a_rewritten_page_and_a_delta_that_changes_it_replaces_it(alpha, roots, targets, catalog, rewriter,
+                                                                                         index):
     pages = {PAGE: PAGE_TEXT.encode(), "wikis/3f/65/other": PAGE_TEXT.replace("Wabc", "Wdef").encode()}
     for name, data in pages.items():
         write(roots["wikis"], split_name(name)[1], data)
@@ -228,7 +239,7 @@ def test_importing_again_keeps_a_rewritten_page_and_a_delta_that_changes_it_repl
     assert delta.files == 1 and delta.kept == 0
     assert path_of(targets, PAGE).read_bytes() == changed  # the delivered version; the other page is left as fixed
     assert path_of(targets, "wikis/3f/65/other").read_bytes() == fixed["wikis/3f/65/other"]
-    manifests = committed_manifests(alpha.s3, alpha.bucket, alpha.org_id)
+    manifests = committed_manifests(alpha.s3, alpha.bucket, alpha.org_id, index)
     assert verify_files(targets, manifests, rewritten=by_name(first.files)).ok  # the old rewrite is of an older delivery
 
     second = fix(targets, catalog, rewriter, earlier=first.files)

@@ -3,6 +3,7 @@ up once committed, and refuse a forged or incomplete one in one line."""
 
 from __future__ import annotations
 
+import io
 import json
 import runpy
 import subprocess
@@ -13,7 +14,10 @@ import yaml
 
 from offboard.customer import load_customer
 from offboard.errors import OffboardError, Waiting
-from offboard.files.manifest import Manifest as FilesManifest
+from offboard.files.deliveries import read_manifest
+from offboard.files.index import FileIndex
+from offboard.files.layout import manifest_key
+from offboard.files.manifest import ArchiveEntry, FileEntry, Header, write_manifest
 from offboard.infra import stacks
 from offboard.infra.embedded import EmbeddedBackend
 from offboard.runbook import arrival, commands
@@ -93,9 +97,9 @@ def test_the_run_waits_on_ibm_then_journals_the_delivery_ibm_committed(without_s
     latest = Journal.of_stack(project, STACK).latest()
     assert picked_up.reason != "ibm" and latest["export-files"].status == latest["export-db"].status == "done"
     files, rows = latest["export-files"].figures, latest["export-db"].figures
-    manifest = FilesManifest.model_validate_json(
-        Runtime(project, STACK, "local").s3(bucket).get_object(Bucket=bucket, Key="initial/files/manifest.json")["Body"].read())
-    assert (files["delivery"], files["files"], files["archives"]) == ("initial", len(manifest.files), len(manifest.archives))
+    with FileIndex() as index:
+        counts = read_manifest(Runtime(project, STACK, "local").s3(bucket), bucket, "initial", sample.org_ids[0], index).counts
+    assert (files["delivery"], files["files"], files["archives"], files["bytes"]) == ("initial", counts.files, counts.archives, counts.bytes)
     assert files["files"] > 0 and files["committed"].endswith("Z")
     assert rows["delivery"] == "initial" and rows["rows"] > 0 and rows["tables"] > 0
 
@@ -124,23 +128,34 @@ def test_a_half_or_forged_delivery_waits_or_fails_in_one_line(local_project, pro
         look("database")
     monkeypatch.undo()
 
-    manifest = FilesManifest.model_validate({
-        "format": 1, "orgId": org_id, "delivery": "initial", "created": "2026-01-01T00:00:00Z",
-        "archives": {"00001.tar": {"size": 10, "sha256": "0" * 64, "files": 1}},
-        "files": {"files/a.bin": {"size": 4, "mtime_ns": 0, "sha256": "1" * 64, "archive": "00001.tar"}}})
-    s3.put_object(Bucket=bucket, Key="initial/files/manifest.json", Body=manifest.to_json().encode())
-    with pytest.raises(OffboardError, match=rf"^s3://{bucket}/initial/files/manifest.json names 00001.tar of 10 bytes, "
+    def files_manifest(org: str) -> bytes:
+        out = io.BytesIO()
+        write_manifest(out, Header(org, "initial", "2026-01-01T00:00:00Z"), [("00001.tar", ArchiveEntry(10, "0" * 64, 1))],
+                       [("files/a.bin", FileEntry(4, 0, "1" * 64, "00001.tar"))])
+        return out.getvalue()
+
+    key = manifest_key("initial")
+    s3.put_object(Bucket=bucket, Key=key, Body=files_manifest(org_id))
+    with pytest.raises(OffboardError, match=rf"^s3://{bucket}/{key} names 00001.tar of 10 bytes, "
                                             "but the bucket holds 3 bytes: the delivery is incomplete"):
         look("files")
-    other = manifest.model_copy(update={"org_id": "20099999"})
-    s3.put_object(Bucket=bucket, Key="initial/files/manifest.json", Body=other.to_json().encode())
-    with pytest.raises(OffboardError, match=r"is delivery initial of org 20099999, not initial of org "):
+    s3.put_object(Bucket=bucket, Key=key, Body=files_manifest("20099999"))
+    with pytest.raises(OffboardError, match=r"is delivery initial of org 20099999, not initial of org .*; ask IBM to export initial again$"):
         look("files")
+    s3.put_object(Bucket=bucket, Key=key, Body=files_manifest(org_id)[:-30])
+    with pytest.raises(OffboardError, match=rf"^s3://{bucket}/{key} \(line 4\): the last line is cut short: the manifest is truncated; "
+                                            "it is not a manifest this delivery can use; ask IBM to export initial again$"):
+        look("files")
+    s3.put_object(Bucket=bucket, Key=key, Body=files_manifest("9" * 60_000))  # quoted by the refusal, never at length
+    with pytest.raises(OffboardError, match=r"\(line 1\): orgId '9999.*…; it is not a manifest this delivery can use; ask IBM to export initial again$") as long:
+        look("files")
+    assert len(str(long.value)) < 700
     s3.put_object(Bucket=bucket, Key="initial/files/archives/00001.tar", Body=b"0123456789")
-    s3.put_object(Bucket=bucket, Key="initial/files/manifest.json", Body=manifest.to_json().encode())
+    s3.put_object(Bucket=bucket, Key=key, Body=files_manifest(org_id))
     figures = look("files")
     assert {key: figures[key] for key in ("delivery", "files", "archives", "bytes")} == {
         "delivery": "initial", "files": 1, "archives": 1, "bytes": 4}
+    assert figures["committed"].endswith("Z")
 
 
 def test_an_export_by_hand_without_source_settings_is_refused_in_one_line(local_project):

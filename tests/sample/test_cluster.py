@@ -92,9 +92,10 @@ def test_a_folder_a_shell_would_expand_is_refused_and_nothing_runs(project, tmp_
 
 
 @pytest.mark.parametrize("name", ["with space", "a&b+c%20d"])
-def test_a_folder_with_spaces_or_url_characters_works(project, tmp_path, name):
-    """The folder is the socket's, in the URL's query: quoted there."""
-    folder = tmp_path / name / "sample"
+def test_a_folder_with_spaces_or_url_characters_works(project, tmp_path_factory, name):
+    """The folder is the socket's, in the URL's query: quoted there. Not below tmp_path, whose
+    test-named folder (one level deeper under xdist) leaves the socket's path too long."""
+    folder = tmp_path_factory.mktemp("pg") / name / "sample"
     try:
         assert run_cli(project, "sample", "create", str(folder), "--engine", "postgresql").returncode == 0
         assert Cluster(folder / "postgres").running

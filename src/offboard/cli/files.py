@@ -85,8 +85,8 @@ def files_verify(stack: Stack, target: Target, backend: Backend = None,
         else:
             out.print(report_table(report))
         if not report.ok:
-            raise OffboardError(f"{target} differs from the deliveries: {len(report.missing)} missing, "
-                                f"{len(report.extra)} extra, {len(report.different)} different")
+            raise OffboardError(f"{target} differs from the deliveries: {report.missing_count} missing, "
+                                f"{report.extra_count} extra, {report.different_count} different")
         return {"target": target, "files": report.expected}
 
     by_hand("files verify", stack, verify, backend=backend, args={"target": target}, changes=False)

@@ -27,12 +27,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from itertools import chain, islice, repeat
 from pathlib import Path
 
 from offboard.db.lobs import LobInfo, LobWriter, lob_file_name
 from offboard.db.types import ColumnType
-from offboard.db.values import field_text
+from offboard.db.values import NULL_MARK, SEPARATOR, field_text, joined_texts
 from offboard.errors import OffboardError
 from offboard.files.hashing import sha256_file
 
@@ -69,6 +70,31 @@ _NULL_FOR_NONE = {None: _Null()}
 def _nulls_marked(rows: Sequence[Sequence]) -> Iterator[Iterable]:
     """Each row with None as the NULL marker, built by C-level maps (no Python frame per row)."""
     return map(map, repeat(_NULL_FOR_NONE.get), rows, rows)
+
+
+_BARE = frozenset({int, float})  # csv's QUOTE_NONNUMERIC writes these as str() gives them
+_QUOTED = frozenset({str, datetime, date, time})  # and these as str() gives them, quoted
+
+
+def del_lines(rows: Sequence[Sequence]) -> str | None:
+    """The rows as DEL lines, the very text the csv module writes, formatted a column at a time
+    (offboard.db.values.joined_texts); None when a value needs csv itself: another type, or a text
+    holding a mark of joined_texts."""
+    if not rows or len(rows[0]) < 2:  # csv writes a lone NULL as "", not as a blank line
+        return None
+    columns = []
+    for column in zip(*rows):
+        types = set(map(type, column)) - {type(None)}
+        if types <= _BARE:
+            text = SEPARATOR.join(map(str, column))  # None as "None", which no number's text holds
+            columns.append((text.replace("None", "") if None in column else text).split(SEPARATOR))
+            continue
+        text = joined_texts(column, as_text=not types <= {str}) if types <= _QUOTED else None
+        if text is None:
+            return None
+        quoted = '"' + text.replace('"', '""').replace(SEPARATOR, f'"{SEPARATOR}"') + '"'
+        columns.append((quoted.replace(f'"{NULL_MARK}"', "") if None in column else quoted).split(SEPARATOR))
+    return "\n".join(map(",".join, zip(*columns))) + "\n"
 
 
 @dataclass(frozen=True)
@@ -119,8 +145,8 @@ class DelWriter:
         self._sink = _HashingSink(self._raw)
         # mtime=0 and no file name in the header: the same rows always give the same bytes.
         self._compressed = gzip.GzipFile(filename="", mode="wb", fileobj=self._sink, compresslevel=COMPRESS_LEVEL, mtime=0)
-        # csv writes a batch into memory, gzip gets it in one piece: a file object under csv
-        # would cost Python calls per row.
+        # For the rows del_lines leaves to csv: written into memory, gzip gets the batch in one
+        # piece (a file object under csv would cost Python calls per row).
         self._text = io.StringIO()
         self._csv = csv.writer(self._text, dialect=DEL)
         self._pending: Future | None = None
@@ -128,14 +154,18 @@ class DelWriter:
     def write(self, rows: Sequence[Sequence]) -> None:
         if self._texts or self._lobs:
             rows = list(map(self._encoded, rows))
-        self._csv.writerows(_nulls_marked(rows))
-        data = self._text.getvalue().encode("utf-8", "surrogateescape")
-        self._text.seek(0)
-        self._text.truncate()
+        data = (del_lines(rows) or self._csv_lines(rows)).encode("utf-8", "surrogateescape")
         self._finish_pending()
         self._pending = _COMPRESSOR.submit(self._compressed.write, data)
         self.rows += len(rows)
         self.empty_strings += sum(map(operator.contains, rows, repeat("")))
+
+    def _csv_lines(self, rows: Sequence[Sequence]) -> str:
+        self._csv.writerows(_nulls_marked(rows))
+        text = self._text.getvalue()
+        self._text.seek(0)
+        self._text.truncate()
+        return text
 
     def _encoded(self, row: Sequence) -> list:
         """The row's values as their DEL fields: bytes as text, LOBs as their location in the LOB file."""

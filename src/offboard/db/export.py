@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 
 from offboard.db.catalog import Catalog, TableShape
+from offboard.db.collection import fewer_collections
 from offboard.db.connect import database_errors, opened_engines
 from offboard.db.delfile import SUFFIX, ChunkWriter, DelWriter, check_file, read_batches
 from offboard.db.digest import DIGEST_BYTES, Checksum, row_digests
@@ -166,7 +167,7 @@ def _export_table(
     index = DelWriter(folder, f"{stem}.index{SUFFIX}")
     checksum = Checksum()
     try:
-        with database_errors(engine, f"exporting {shape.qualified}"), engine.connect() as connection:
+        with fewer_collections(), database_errors(engine, f"exporting {shape.qualified}"), engine.connect() as connection:
             for batch in org_batches(connection, shape, org_id):
                 _require_tenant(shape, batch, org_id)
                 digests = row_digests(shape, batch)

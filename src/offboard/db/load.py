@@ -34,7 +34,7 @@ keeps the target's row when the target has one, and gets the delivery's otherwis
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,8 +42,9 @@ import sqlalchemy as sa
 
 from offboard.db.bulk import executing, inserting, upserting
 from offboard.db.catalog import Catalog, TableSpec
+from offboard.db.collection import fewer_collections
 from offboard.db.connect import database_errors, opened_engines, require_tables, shown, table_of
-from offboard.db.delfile import check_file, read_batches
+from offboard.db.delfile import FileInfo, check_file, read_batches
 from offboard.db.fit import Fit
 from offboard.db.manifest import MANIFEST_FILE, Manifest, TableEntry, catalogued, read_manifest
 from offboard.delivery import INITIAL
@@ -181,42 +182,49 @@ def _load(
     target, target_org_id = table_of(spec, engine), org.id
     inserts = manifest.delivery == INITIAL or spec.ensure
     onto_merged = None if inserts else org.onto_merged(spec)
-    types = list(spec.types.values())
     written = 0
-    with _left_unchanged(spec), database_errors(engine, f"importing {spec.qualified}"), engine.begin() as connection:
+    with (_left_unchanged(spec), fewer_collections(), database_errors(engine, f"importing {spec.qualified}"),
+          engine.begin() as connection):
         if inserts:
-            write = inserting(connection, target, spec.tenant, target_org_id)
+            writing = inserting(connection, target, spec.tenant, target_org_id)
         else:
-            write = upserting(connection, target, spec.tenant, spec.key, target_org_id)
+            writing = nullcontext(upserting(connection, target, spec.tenant, spec.key, target_org_id))
         fit = Fit(spec.columns.items(), spec.key)
-        for chunk in entry.chunks:
-            records = 0
-            decoder = Decoder(types, folder, chunk.lobs, chunk.file)
-            try:
-                for batch in read_batches(folder / chunk.file, spec.field_chars, chunk.empty_strings > 0, batch_rows):
-                    strangers = spec.foreign_tenants(batch, manifest.org_id)
-                    if strangers:
-                        raise OffboardError(f"{chunk.file} holds rows of tenant {', '.join(sorted(map(repr, strangers)))}")
-                    misfit = fit.first_misfit(batch)
-                    if misfit:
-                        raise OffboardError(f"{chunk.file}: record {records + misfit.row + 1}: {misfit.column} {misfit.problem}")
-                    records += len(batch)
-                    for rows in decoder.batches(batch):
-                        org.check_rows(spec, rows, contested, chunk.file)
-                        if onto_merged:
-                            rows = onto_merged(rows)
-                        if not inserts:  # an insert of another org's key fails on its own; an upsert would skip it
-                            _refuse_keys_of_others(connection, target, spec, target_org_id, _keys(spec, rows), f"{chunk.file}: a record")
-                        write(rows)
-                        written += len(rows)
-                        if progress:
-                            progress(spec.qualified, written)
-                decoder.finish()
-            finally:
-                decoder.close()
+        with writing as write:
+            for chunk in entry.chunks:
+                for rows in _checked_rows(folder, chunk, spec, fit, manifest.org_id, batch_rows):
+                    org.check_rows(spec, rows, contested, chunk.file)
+                    if onto_merged:
+                        rows = onto_merged(rows)
+                    if not inserts:  # an insert of another org's key fails on its own; an upsert would skip it
+                        _refuse_keys_of_others(connection, target, spec, target_org_id, _keys(spec, rows), f"{chunk.file}: a record")
+                    write(rows)
+                    written += len(rows)
+                    if progress:
+                        progress(spec.qualified, written)
         if inserts:
             _require_count(connection, engine, spec, entry, org)
     return written
+
+
+def _checked_rows(folder: Path, chunk: FileInfo, spec: TableSpec, fit: Fit, org_id: str, batch_rows: int) -> Iterator[list[list]]:
+    """A chunk's records as driver values, in batches; a refusal at the first batch holding a
+    record of another tenant or one that does not fit its columns."""
+    records = 0
+    decoder = Decoder(list(spec.types.values()), folder, chunk.lobs, chunk.file)
+    try:
+        for batch in read_batches(folder / chunk.file, spec.field_chars, chunk.empty_strings > 0, batch_rows):
+            strangers = spec.foreign_tenants(batch, org_id)
+            if strangers:
+                raise OffboardError(f"{chunk.file} holds rows of tenant {', '.join(sorted(map(repr, strangers)))}")
+            misfit = fit.first_misfit(batch)
+            if misfit:
+                raise OffboardError(f"{chunk.file}: record {records + misfit.row + 1}: {misfit.column} {misfit.problem}")
+            records += len(batch)
+            yield from decoder.batches(batch)
+        decoder.finish()
+    finally:
+        decoder.close()
 
 
 def _delete(engine: sa.Engine, spec: TableSpec, entry: TableEntry, org: OrgRows, keys: list[tuple]) -> None:

@@ -1,7 +1,8 @@
 """Export: the org's selected files into the customer's bucket as one delivery, manifest last.
 
 Run it again after any interruption: committed archives stay, the rest is sent, and the
-manifest appears only when every archive it names is in the bucket.
+manifest appears only when every archive it names is in the bucket. What is known of each file
+(the scan, the earlier deliveries, what was sent) lives in an on-disk index, not in memory.
 """
 
 from __future__ import annotations
@@ -9,31 +10,30 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+from offboard.files import delta
 from offboard.files.deliveries import earlier_manifests, read_manifest, resolve_delivery
-from offboard.files.delta import changes
-from offboard.files.journal import ArchiveRecord, recover, write_record
-from offboard.files.layout import archive_key, archive_number, manifest_key
-from offboard.files.manifest import (
-    FORMAT,
-    ArchiveEntry,
-    FileEntry,
-    Manifest,
-    cumulative,
-    now,
-)
+from offboard.files.index import FileIndex
+from offboard.files.journal import ArchiveRecord, keep, recover, write_record
+from offboard.files.layout import archive_key, manifest_key
+from offboard.files.manifest import ArchiveEntry, Counts, FileEntry, Header, now, write_manifest
 from offboard.files.parallel import run_all
 from offboard.files.plan import ArchivePlan, plan_archives
 from offboard.files.progress import Progress, Silent
-from offboard.files.scan import SourceFile, scan
-from offboard.files.selection import Selection, StoreRoots, locate
+from offboard.files.scan import scan
+from offboard.files.selection import Selection, StoreFolders, StoreRoots
 from offboard.files.settings import TransferSettings
 from offboard.files.tarwrite import write_archive
 from offboard.files.upload import ArchiveUpload, PartPool
+from offboard.transfer.folders import TRANSFER
 
 
 @dataclass(frozen=True)
 class ExportResult:
-    manifest: Manifest
+    delivery: str
+    files: int
+    deleted: int
+    missing: int
+    archives: int
     already_committed: bool = False
     archives_sent: int = 0
     archives_resumed: int = 0  # committed by an earlier, interrupted run
@@ -45,56 +45,75 @@ class ExportPlan:
     """What an export would do, read from the source and the bucket without changing either."""
 
     delivery: str
-    committed: Manifest | None  # the delivery is already in the bucket: nothing to do
-    to_send: list[SourceFile]
-    deleted: list[str]
-    missing: list[str]  # named by the database, absent from the store
+    committed: Counts | None  # the delivery is already in the bucket: nothing to do
+    files_to_send: int = 0
+    bytes_to_send: int = 0
+    deleted: int = 0
+    missing: int = 0  # named by the database, absent from the store
+
+
+def _plan(index: FileIndex, s3, bucket: str, org_id: str, roots: StoreRoots, selection: Selection, delivery: str,
+          checksum: bool) -> ExportPlan:
+    """The source scanned and the files to send chosen, into the index."""
+    scan(index, StoreFolders(roots), selection)  # bad input fails before the bucket is read
+    delivery = resolve_delivery(s3, bucket, delivery)
+    committed = read_manifest(s3, bucket, delivery, org_id, index)
+    if committed is not None:
+        return ExportPlan(delivery, committed.counts)
+    index.fold(earlier_manifests(s3, bucket, org_id, delivery, index))
+    delta.choose(index, checksum)
+    files, size = index.db.execute("SELECT count(*), coalesce(sum(size), 0) FROM send").fetchone()
+    deleted = index.db.execute("SELECT count(*) FROM folded WHERE name NOT IN (SELECT name FROM source)").fetchone()[0]
+    missing = index.db.execute("SELECT count(*) FROM source WHERE size IS NULL").fetchone()[0]
+    return ExportPlan(delivery, None, files, size, deleted, missing)
 
 
 def plan_export(s3, bucket: str, org_id: str, roots: StoreRoots, selection: Selection, delivery: str,
                 checksum: bool = False) -> ExportPlan:
     """The delivery's name (`delta` resolved), and the files it sends and records as deleted."""
-    selected = locate(roots, selection)  # bad input fails before the bucket is touched
-    delivery = resolve_delivery(s3, bucket, org_id, delivery)
-    committed = read_manifest(s3, bucket, delivery, org_id)
-    if committed is not None:
-        return ExportPlan(delivery, committed, [], [], [])
-    earlier = cumulative(earlier_manifests(s3, bucket, org_id, delivery))
-    found, missing = scan(selected)
-    to_send, deleted = changes(found, missing, earlier, checksum)
-    return ExportPlan(delivery, None, to_send, deleted, missing)
+    with FileIndex() as index:
+        return _plan(index, s3, bucket, org_id, roots, selection, delivery, checksum)
 
 
 def export_files(s3, bucket: str, org_id: str, roots: StoreRoots, selection: Selection, delivery: str = "initial", *,
                  checksum: bool = False, settings: TransferSettings = TransferSettings(),
                  progress: Progress | None = None) -> ExportResult:
     """Export one delivery: `initial`, `delta` (the next one) or an explicit `delta-N`."""
-    planned = plan_export(s3, bucket, org_id, roots, selection, delivery, checksum)
-    if planned.committed is not None:
-        return ExportResult(planned.committed, already_committed=True)
-    delivery, to_send = planned.delivery, planned.to_send
-    kept = recover(s3, bucket, delivery, {source.name: source for source in to_send})
-    carried = {name for record in kept for name in record.members}
-    first = 1 + max((archive_number(record.archive) for record in kept), default=0)
-    plans = plan_archives([source for source in to_send if source.name not in carried], settings, first)
-    progress = progress or Silent()
-    progress.start(sum(plan.data_bytes for plan in plans), sum(len(plan.files) for plan in plans))
-    sent = send_archives(s3, bucket, delivery, plans, settings, progress)
-    manifest = build_manifest(org_id, delivery, [*kept, *sent], planned.deleted, planned.missing)
-    s3.put_object(Bucket=bucket, Key=manifest_key(delivery), Body=manifest.to_json().encode(), ContentType="application/json")
-    return ExportResult(manifest, archives_sent=len(sent), archives_resumed=len(kept),
-                        bytes_sent=sum(member.size for record in sent for member in record.members.values()))
+    with FileIndex() as index:
+        planned = _plan(index, s3, bucket, org_id, roots, selection, delivery, checksum)
+        delivery = planned.delivery
+        if planned.committed is not None:
+            counts = planned.committed
+            return ExportResult(delivery, counts.files, counts.deleted, counts.missing, counts.archives, already_committed=True)
+        last_kept = recover(s3, bucket, delivery, index)
+        files, size = index.db.execute("SELECT count(*), coalesce(sum(size), 0) FROM send "
+                                       "WHERE name NOT IN (SELECT name FROM resumed)").fetchone()
+        progress = progress or Silent()
+        progress.start(size, files)
+        plans = plan_archives(delta.to_send(index, skipped="resumed"), settings, last_kept + 1)
+        sent = send_archives(s3, bucket, delivery, plans, settings, progress, lambda record: keep(index, record, "sent"))
+        counts = upload_manifest(s3, bucket, index, Header(org_id, delivery, now()))
+        return ExportResult(delivery, counts.files, counts.deleted, counts.missing, counts.archives,
+                            archives_sent=sent, archives_resumed=counts.archives - sent,
+                            bytes_sent=index.db.execute("SELECT coalesce(sum(size), 0) FROM sent").fetchone()[0])
 
 
-def send_archives(s3, bucket: str, delivery: str, plans: list[ArchivePlan], settings: TransferSettings,
-                  progress: Progress) -> list[ArchiveRecord]:
-    """Several archives in flight, their parts sharing one pool; the first failure stops them all."""
+def send_archives(s3, bucket: str, delivery: str, plans, settings: TransferSettings, progress: Progress, done) -> int:
+    """Several archives in flight, their parts sharing one pool; `done(record)` for each committed
+    archive; the first failure stops them all. Returns how many were sent."""
+    sent = 0
+
+    def committed(record: ArchiveRecord) -> None:
+        nonlocal sent
+        done(record)
+        sent += 1
+
     with PartPool(settings.parts_in_flight, settings.archives_in_flight) as parts:
         def send(plan: ArchivePlan, cancelled: threading.Event) -> ArchiveRecord:
             return send_archive(s3, bucket, delivery, plan, settings, parts, progress, cancelled)
 
-        records = run_all(send, plans, settings.archives_in_flight)
-    return sorted(records, key=lambda record: record.archive)
+        run_all(send, plans, settings.archives_in_flight, committed)
+    return sent
 
 
 def send_archive(s3, bucket: str, delivery: str, plan: ArchivePlan, settings: TransferSettings, parts: PartPool,
@@ -111,11 +130,13 @@ def send_archive(s3, bucket: str, delivery: str, plan: ArchivePlan, settings: Tr
     return record
 
 
-def build_manifest(org_id: str, delivery: str, records: list[ArchiveRecord], deleted: list[str], missing: list[str]) -> Manifest:
-    return Manifest(
-        format=FORMAT, org_id=org_id, delivery=delivery, created=now(),
-        archives={r.archive: ArchiveEntry(size=r.size, sha256=r.sha256, files=len(r.members)) for r in records},
-        files=dict(sorted((name, FileEntry(member.size, member.mtime_ns, member.sha256, r.archive))
-                          for r in records for name, member in r.members.items())),
-        deleted=deleted, missing=missing,
-    )
+def upload_manifest(s3, bucket: str, index: FileIndex, header: Header) -> Counts:
+    """The manifest, written from the index into a scratch file and sent last: the delivery exists from now on."""
+    path = index.scratch("manifest.jsonl")
+    archives = ((name, ArchiveEntry(*entry)) for name, *entry in index.rows("SELECT * FROM archive_sent ORDER BY name"))
+    files = ((name, FileEntry(*entry)) for name, *entry in
+             index.rows("SELECT * FROM (SELECT * FROM resumed UNION ALL SELECT * FROM sent) ORDER BY name"))
+    with open(path, "wb") as out:
+        counts = write_manifest(out, header, archives, files, delta.deleted(index), delta.missing(index))
+    s3.upload_file(path, bucket, manifest_key(header.delivery), ExtraArgs={"ContentType": "application/x-ndjson"}, Config=TRANSFER)
+    return counts

@@ -5,18 +5,26 @@ keeps the committed archives whose members are still what the source holds and r
 everything else the interrupted run left: unfinished multipart uploads, archives without a
 record, archives with a stale member. The bucket is versioned, so a removed object stays a
 noncurrent version until the lifecycle expires it.
+
+What is committed goes into the index (`offboard.files.index`), one archive's members at a
+time: `resumed` for what an earlier run committed, `sent` for what this run sends, and
+`archive_sent` for the archives of both; the manifest is written from those tables.
 """
 
 from __future__ import annotations
 
-from typing import Mapping
-
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from offboard.files.layout import ARCHIVE, archive_key, files_prefix, journal_key, journal_prefix
+from offboard.files.index import FileIndex
+from offboard.files.layout import ARCHIVE, archive_key, archive_number, files_prefix, journal_key, journal_prefix
 from offboard.files.manifest import SHA256, Member
-from offboard.files.scan import SourceFile
 from offboard.transfer.folders import objects_under
+
+SCHEMA = """
+CREATE TABLE resumed (name TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, sha256 TEXT, archive TEXT) WITHOUT ROWID;
+CREATE TABLE sent (name TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, sha256 TEXT, archive TEXT) WITHOUT ROWID;
+CREATE TABLE archive_sent (name TEXT PRIMARY KEY, size INTEGER, sha256 TEXT, files INTEGER) WITHOUT ROWID;
+"""
 
 
 class ArchiveRecord(BaseModel):
@@ -49,28 +57,42 @@ def read_record(s3, bucket: str, key: str) -> ArchiveRecord | None:
         return None
 
 
-def still_current(record: ArchiveRecord, to_send: Mapping[str, SourceFile]) -> bool:
-    return all(
-        name in to_send and (to_send[name].size, to_send[name].mtime_ns) == (member.size, member.mtime_ns)
-        for name, member in record.members.items()
-    )
+def keep(index: FileIndex, record: ArchiveRecord, table: str) -> None:
+    """An archive committed: its members into `table` (resumed or sent), the archive into archive_sent."""
+    index.db.execute("BEGIN")
+    index.db.execute("INSERT INTO archive_sent VALUES (?, ?, ?, ?)", (record.archive, record.size, record.sha256, len(record.members)))
+    index.db.executemany(f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?)",
+                         ((name, m.size, m.mtime_ns, m.sha256, record.archive) for name, m in record.members.items()))
+    index.db.execute("COMMIT")
 
 
-def recover(s3, bucket: str, delivery: str, to_send: Mapping[str, SourceFile]) -> list[ArchiveRecord]:
-    """The archives an earlier attempt committed that still hold current files; the rest is removed."""
+def still_current(index: FileIndex, record: ArchiveRecord) -> bool:
+    """Every member is to be sent as it is now at the source, and no archive kept already carries it."""
+    for name, member in record.members.items():
+        now = index.db.execute("SELECT size, mtime_ns FROM send WHERE name = ?", (name,)).fetchone()
+        if now != (member.size, member.mtime_ns) or index.db.execute("SELECT 1 FROM resumed WHERE name = ?", (name,)).fetchone():
+            return False
+    return True
+
+
+def recover(s3, bucket: str, delivery: str, index: FileIndex) -> int:
+    """Keep the archives an earlier attempt committed that still hold current files (into `resumed`,
+    the index's `send` being what this delivery sends); remove the rest; return the highest archive
+    number kept (0 when none)."""
+    index.db.executescript(SCHEMA)
     abort_unfinished_uploads(s3, bucket, delivery)
     archives = {archive_key(delivery, name): size for name, size in objects_under(s3, bucket, archive_key(delivery, "")).items()}
     journal = [journal_prefix(delivery) + name for name in objects_under(s3, bucket, journal_prefix(delivery))]
-    kept: list[ArchiveRecord] = []
-    carried: set[str] = set()
-    for record in filter(None, (read_record(s3, bucket, key) for key in sorted(journal))):
-        complete = archives.get(archive_key(delivery, record.archive)) == record.size
-        if complete and still_current(record, to_send) and carried.isdisjoint(record.members):
-            kept.append(record)
-            carried.update(record.members)
-    keep = {journal_key(delivery, r.archive) for r in kept} | {archive_key(delivery, r.archive) for r in kept}
-    stale = [key for key in journal if key not in keep]
-    stale += [key for key in archives if key not in keep]  # records first: never a record without its archive
+    kept: list[str] = []
+    for key in sorted(journal):
+        record = read_record(s3, bucket, key)
+        if (record and key == journal_key(delivery, record.archive) and archives.get(archive_key(delivery, record.archive)) == record.size
+                and still_current(index, record)):
+            keep(index, record, "resumed")
+            kept.append(record.archive)
+    keys = {journal_key(delivery, name) for name in kept} | {archive_key(delivery, name) for name in kept}
+    stale = [key for key in journal if key not in keys]
+    stale += [key for key in archives if key not in keys]  # records first: never a record without its archive
     for key in stale:
         s3.delete_object(Bucket=bucket, Key=key)
-    return kept
+    return max(map(archive_number, kept), default=0)

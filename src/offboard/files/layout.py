@@ -2,7 +2,7 @@
 
     <delivery>/files/archives/00001.tar   the tar archives, each a multipart upload
     <delivery>/files/journal/00001.json   one record per committed archive: the resume point
-    <delivery>/files/manifest.json        written last: without it the delivery does not exist
+    <delivery>/files/manifest.jsonl       written last: without it the delivery does not exist
 
 `files/` sits under the delivery prefix because the database part of the same delivery has a
 manifest of its own.
@@ -22,7 +22,7 @@ def files_prefix(delivery: str) -> str:
 
 
 def manifest_key(delivery: str) -> str:
-    return f"{files_prefix(delivery)}manifest.json"
+    return f"{files_prefix(delivery)}manifest.jsonl"
 
 
 def archive_name(number: int) -> str:

@@ -1,8 +1,10 @@
-"""Cutting the files to send into archives: deterministic (name order), bounded in bytes and files."""
+"""Cutting the files to send into archives: deterministic (name order), bounded in bytes and files,
+planned one archive ahead of the sending (files come from the index as a stream)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable, Iterator
 
 from offboard.files.layout import archive_name
 from offboard.files.scan import SourceFile
@@ -35,22 +37,15 @@ class ArchivePlan:
         return sum(source.size for source in self.files)
 
 
-def plan_archives(files: list[SourceFile], settings: TransferSettings, first_number: int = 1) -> list[ArchivePlan]:
-    """Archives in name order; a file larger than the bound gets an archive of its own."""
-    plans: list[ArchivePlan] = []
-    current: list[SourceFile] = []
-    size = END_OF_ARCHIVE
-
-    def close() -> None:
-        plans.append(ArchivePlan(archive_name(first_number + len(plans)), tuple(current), size))
-
-    for source in sorted(files, key=lambda f: f.name):
+def plan_archives(files: Iterable[SourceFile], settings: TransferSettings, first_number: int = 1) -> Iterator[ArchivePlan]:
+    """Archives of `files` (in name order) as they fill up; a file larger than the bound gets an archive of its own."""
+    number, current, size = first_number, [], END_OF_ARCHIVE
+    for source in files:
         grown = size + member_size(source)
         if current and (grown > settings.archive_bytes or len(current) == settings.archive_files):
-            close()
-            current, grown = [], END_OF_ARCHIVE + member_size(source)
+            yield ArchivePlan(archive_name(number), tuple(current), size)
+            number, current, grown = number + 1, [], END_OF_ARCHIVE + member_size(source)
         current.append(source)
         size = grown
     if current:
-        close()
-    return plans
+        yield ArchivePlan(archive_name(number), tuple(current), size)

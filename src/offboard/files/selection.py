@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -20,12 +19,6 @@ Selection = Iterable[tuple[str, str]]  # (store, path relative to that store's r
 StoreRoots = Mapping[str, Path]  # store -> its root folder (source on export, target on import)
 
 STORE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
-
-
-@dataclass(frozen=True, slots=True)
-class SelectedFile:
-    name: str  # "<store>/<relative path>"
-    path: str  # where it lies at the source
 
 
 def check_store(store: str) -> None:
@@ -100,10 +93,3 @@ class StoreFolders:
         if not real.startswith(root + os.sep):
             raise OffboardError(f"{name} resolves outside the root of store {store}")
         return path
-
-
-def locate(roots: StoreRoots, selection: Selection) -> list[SelectedFile]:
-    """The selected files with their source paths, deduplicated and in name order."""
-    folders = StoreFolders(roots)
-    names = {file_name(store, relative) for store, relative in selection}
-    return [SelectedFile(name, folders.path(name)) for name in sorted(names)]

@@ -3,16 +3,17 @@
 An MSP's machine does not reach the cloud's databases, so IBM runs the export modules that
 `offboard runbook handover` gives it (offboard.runbook.handover). The MSP's module of each export
 step looks once into the customer's bucket: a delivery part exists when its manifest is there,
-written last by the export (`<delivery>/files/manifest.json`, `<delivery>/db/manifest.json`).
+written last by the export (`<delivery>/files/manifest.jsonl`, `<delivery>/db/manifest.json`).
 Until then the step raises `Waiting`; once it is there, the manifest is read as the import will
 read it and checked against what the bucket holds beside it, and the step's figures say what
 arrived and when. Every byte of the bucket is someone else's: a manifest is read only up to a
-bound, and what it says is never echoed at length.
+bound (the files manifest as a stream into an index on disk, as the import reads it), and what it
+says is never echoed at length.
 """
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import datetime, timezone
 from typing import Any, Callable, TypeVar
 
 from botocore.exceptions import ClientError
@@ -22,14 +23,16 @@ from offboard.db import manifest as db_manifest
 from offboard.db.stages import catalog
 from offboard.db.stages import prefix as db_prefix
 from offboard.errors import OffboardError, Waiting
-from offboard.files import manifest as files_manifest
+from offboard.files import deliveries
+from offboard.files.index import FileIndex
 from offboard.files.layout import archive_key, manifest_key
 from offboard.runtime import Runtime
 from offboard.transfer.folders import objects_under
 from offboard.validation import describe
 
-MAX_MANIFEST_BYTES = 256 << 20  # a files manifest takes ~200 bytes a file: over a million files; parsing costs ~20x in memory
+MAX_MANIFEST_BYTES = 256 << 20  # of the database manifest, parsed whole (the files manifest is streamed: its bound is the reader's)
 SHOWN_PROBLEM = 200  # characters of a problem with the bucket's content that a message shows
+SHOWN_REFUSAL = 600  # characters of a manifest's refusal, which may quote a name of up to 64 KiB
 
 Document = TypeVar("Document", bound=BaseModel)
 
@@ -37,13 +40,19 @@ Document = TypeVar("Document", bound=BaseModel)
 def files_arrived(runtime: Runtime, *, org_id: str, bucket: str, delivery: str) -> dict[str, Any]:
     """The files part of `delivery` as IBM committed it, or `Waiting` while it is not."""
     s3, key = runtime.s3(bucket), manifest_key(delivery)
-    manifest, committed = committed_manifest(s3, bucket, key, "files", delivery, files_manifest.Manifest.model_validate_json)
-    same_delivery(manifest.org_id, manifest.delivery, org_id, delivery, bucket, key)
-    archives = objects_under(s3, bucket, archive_key(delivery, ""))
-    all_there(bucket, key, {name: entry.size for name, entry in manifest.archives.items()}, archives)
-    return {"delivery": delivery, "committed": committed, "files": len(manifest.files), "deleted": len(manifest.deleted),
-            "missing_at_source": len(manifest.missing), "archives": len(manifest.archives),
-            "bytes": sum(entry.size for entry in manifest.files.values())}
+    head = deliveries.manifest_head(s3, bucket, delivery)
+    if head is None:
+        raise Waiting(f"files delivery {delivery} is not committed in bucket {bucket} yet")
+    with FileIndex() as index:  # read as the import reads it: a stream, checked line by line, on disk
+        try:
+            manifest = deliveries.read_manifest(s3, bucket, delivery, org_id, index, head)
+        except OffboardError as error:
+            raise OffboardError(f"{clipped(str(error), SHOWN_REFUSAL)}; ask IBM to export {delivery} again") from None
+        archives = {name: entry.size for name, entry in manifest.archives().items()}
+    all_there(bucket, key, archives, objects_under(s3, bucket, archive_key(delivery, "")))
+    counts = manifest.counts
+    return {"delivery": delivery, "committed": utc(head["LastModified"]), "files": counts.files, "deleted": counts.deleted,
+            "missing_at_source": counts.missing, "archives": counts.archives, "bytes": counts.bytes}
 
 
 def database_arrived(runtime: Runtime, *, org_id: str, bucket: str, delivery: str) -> dict[str, Any]:
@@ -81,7 +90,11 @@ def committed_manifest(s3, bucket: str, key: str, part: str, delivery: str,
     except ValidationError as error:
         raise OffboardError(f"{where} is not a valid {part} manifest ({clipped(describe(error))}); "
                             f"ask IBM to export {delivery} again") from None
-    return manifest, answer["LastModified"].astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return manifest, utc(answer["LastModified"])
+
+
+def utc(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def same_delivery(found_org: str, found_delivery: str, org_id: str, delivery: str, bucket: str, key: str) -> None:
@@ -100,6 +113,6 @@ def all_there(bucket: str, key: str, named: dict[str, int], present: dict[str, i
                                 "the delivery is incomplete; ask IBM to export it again")
 
 
-def clipped(text: str) -> str:
+def clipped(text: str, limit: int = SHOWN_PROBLEM) -> str:
     """A piece of the bucket's content, short enough for one line."""
-    return text if len(text) <= SHOWN_PROBLEM else text[:SHOWN_PROBLEM] + "…"
+    return text if len(text) <= limit else text[:limit] + "…"
