@@ -32,6 +32,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(REPO / "benchmarks"))
+from measure import measured  # noqa: E402  (a process timed as a whole, with its own peak)
 
 ORG = "1001"
 PROFILE_LINES = 14
@@ -132,7 +134,7 @@ class PostgreSQL:
         return self._psql("bench_peer", f"""\\copy "BENCH"."ITEM" FROM '{work / 'rows.csv'}' CSV""")
 
     def version(self) -> str:
-        return "PostgreSQL " + measured(self._psql("postgres", "SHOW server_version"))[2].split()[0] + " (server and psql)"
+        return "PostgreSQL " + measured(self._psql("postgres", "SHOW server_version")).stdout.split()[0] + " (server and psql)"
 
     def _psql(self, database: str, *commands: str) -> list[str]:
         return [str(self.psql), "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", str(self.cluster.folder), "-U", "offboard", "-d", database,
@@ -162,32 +164,19 @@ def child(stage: str, work: Path, url: str, profile: bool) -> None:
     print(json.dumps({"seconds": seconds, "rows": rows}))
 
 
-def measured(command: list[str]) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS in MB of that process alone (GNU time's %M), and its stdout.
-
-    Not wait4's ru_maxrss: Linux carries the parent's high-water mark across fork and exec, so
-    a child smaller than this Python process would be reported at this process's size."""
-    with tempfile.NamedTemporaryFile(mode="r") as peak:
-        started = time.perf_counter()
-        done = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", peak.name, *command], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
-        seconds = time.perf_counter() - started
-        if done.returncode != 0:
-            raise SystemExit(f"{command[:3]} failed: {done.stdout.decode()}")
-        return seconds, int(peak.read().split()[-1]) // 1024, done.stdout.decode()
-
-
 def run(engine: SQLite | PostgreSQL, rows: int, work: Path, profile: bool) -> list[dict]:
     work.mkdir(parents=True)
     (work / "catalog.yaml").write_text(CATALOG)
     engine.make(work, rows)
     results = []
     for stage, database in STAGES:
-        _, peak, output = measured([sys.executable, __file__, "--child", stage, "--work", str(work), "--url", engine.url(work, database),
-                                    *(["--profile"] if profile else [])])
-        ours = json.loads(output)
+        child = measured([sys.executable, __file__, "--child", stage, "--work", str(work), "--url", engine.url(work, database),
+                          *(["--profile"] if profile else [])])
+        ours = json.loads(child.stdout)
         assert ours["rows"] == rows, ours
-        peer_seconds, peer_peak, _ = measured(engine.peer_command(work, stage))
-        results.append({"rows": rows, "stage": stage, "ours": ours["seconds"], "ours_mb": peak, "peer": peer_seconds, "peer_mb": peer_peak})
+        tool = measured(engine.peer_command(work, stage))
+        results.append({"rows": rows, "stage": stage, "ours": ours["seconds"], "ours_mb": round(child.peak_mb),
+                        "peer": tool.seconds, "peer_mb": round(tool.peak_mb)})
     return results
 
 

@@ -31,7 +31,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from db import REPO, measured  # noqa: E402  (db puts the project's src/ on the path; %M: a process's own peak)
+import db  # noqa: E402,F401  (puts the project's src/ on the path)
+from measure import measured  # noqa: E402  (a process timed as a whole, with its own peak)
 
 ORG, OTHER_ORG, TARGET_ORG = "1001", "1002", "2002"
 OTHER_ROWS = 3
@@ -119,14 +120,14 @@ def cold(work: Path) -> None:
 
 def peer(work: Path, database: str, script: str) -> tuple[float, int]:
     cold(work)
-    seconds, peak, _ = measured(shell(work, database, script))
-    return seconds, peak
+    tool = measured(shell(work, database, script))
+    return tool.seconds, round(tool.peak_mb)
 
 
 def ours(work: Path, stage: str, rows: int) -> tuple[float, int]:
     cold(work)
-    _, peak, output = measured([sys.executable, __file__, "--child", stage, "--work", str(work)])
-    result = json.loads(output)
+    child = measured([sys.executable, __file__, "--child", stage, "--work", str(work)])
+    peak, result = round(child.peak_mb), json.loads(child.stdout)
     assert result["rows"] == rows, (stage, result)
     return result["seconds"], peak
 
@@ -138,7 +139,7 @@ def run(rows: int, work: Path) -> list[dict]:
     for database in ("target", "peer"):
         measured(shell(work, database, TABLE))
     fill = FILL.format(total=rows + OTHER_ROWS, rows=rows, org=ORG, other=OTHER_ORG, photo=PHOTO_BYTES)
-    lob_bytes = int(measured(shell(work, "source", TABLE + fill))[2])
+    lob_bytes = int(measured(shell(work, "source", TABLE + fill)).stdout)
     results = {stage: {"rows": rows, "stage": stage, "mb": lob_bytes / 1e6} for stage in STAGES}
     results["export"]["ours"], results["export"]["ours_mb"] = ours(work, "export", rows)
     results["export"]["peer"], results["export"]["peer_mb"] = peer(work, "source", PEER_EXPORT.format(work=work, org=ORG, target=TARGET_ORG))
@@ -148,7 +149,7 @@ def run(rows: int, work: Path) -> list[dict]:
     (work / "target.db").unlink()
     shutil.rmtree(work / "out")
     results["import"]["peer"], results["import"]["peer_mb"] = peer(work, "peer", PEER_IMPORT.format(work=work))
-    count = measured(shell(work, "peer", f"SELECT count(*) FROM PEOPLE WHERE ORG_ID = '{TARGET_ORG}';"))[2]
+    count = measured(shell(work, "peer", f"SELECT count(*) FROM PEOPLE WHERE ORG_ID = '{TARGET_ORG}';")).stdout
     assert int(count) == rows, count
     shutil.rmtree(work)
     return list(results.values())
@@ -189,13 +190,13 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="offboard-lobs-", dir="/tmp"))
     load_before = os.getloadavg()
     try:
-        idle = measured([sys.executable, __file__, "--child", "idle", "--work", str(root)])[1]
+        idle = round(measured([sys.executable, __file__, "--child", "idle", "--work", str(root)]).peak_mb)
         results = [result for rows in sizes for result in run(rows, root / str(rows))]
     finally:
         shutil.rmtree(root, ignore_errors=True)
     load_after = os.getloadavg()
     ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    version = measured(["sqlite3", "--version"])[2].split()[0]
+    version = measured(["sqlite3", "--version"]).stdout.split()[0]
     print(f"{os.cpu_count()} cores, {ram:.1f} GiB RAM, Python {sys.version.split()[0]}, sqlite3 shell {version}; "
           f"load average (1, 5, 15 min) {' '.join(f'{x:.1f}' for x in load_before)} before, "
           f"{' '.join(f'{x:.1f}' for x in load_after)} after; a child that only imports the project peaks at {idle} MB\n")
