@@ -41,7 +41,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from measure import load_average, machine, measured
+from measure import ITEM_TABLE, load_average, machine, measured
 
 REPO = Path(__file__).resolve().parents[1]
 OFFBOARD = str(REPO / ".venv" / "bin" / "offboard")
@@ -68,18 +68,7 @@ BENCH_DATABASE = """  BENCHDB:
         content:
           store: bench
           path: [PATH]
-      ITEM:
-        tenant: ORG_ID
-        key: [ID]
-        changed: LAST_UPDATE
-        columns:
-          ID: CHAR(36)
-          ORG_ID: VARCHAR(36)
-          TITLE: VARCHAR(256)
-          DESCRIPTION: VARCHAR(1024)
-          ITEM_SIZE: BIGINT
-          LAST_UPDATE: TIMESTAMP
-"""
+""" + ITEM_TABLE
 TABLES = """
 CREATE TABLE DOC ("ID" CHAR(36) PRIMARY KEY, "ORG_ID" VARCHAR(36), "PATH" VARCHAR(256), "FILE_SIZE" BIGINT, "LAST_UPDATE" TIMESTAMP);
 CREATE TABLE ITEM ("ID" CHAR(36) PRIMARY KEY, "ORG_ID" VARCHAR(36), "TITLE" VARCHAR(256), "DESCRIPTION" VARCHAR(1024),

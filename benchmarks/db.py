@@ -33,7 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "benchmarks"))
-from measure import measured  # noqa: E402  (a process timed as a whole, with its own peak)
+from measure import ITEM_TABLE, measured  # noqa: E402  (a process timed as a whole, with its own peak)
 
 ORG = "1001"
 PROFILE_LINES = 14
@@ -45,18 +45,7 @@ databases:
     application: Benchmark
     schema: BENCH
     tables:
-      ITEM:
-        tenant: ORG_ID
-        key: [ID]
-        changed: LAST_UPDATE
-        columns:
-          ID: CHAR(36)
-          ORG_ID: VARCHAR(36)
-          TITLE: VARCHAR(256)
-          DESCRIPTION: VARCHAR(1024)
-          ITEM_SIZE: BIGINT
-          LAST_UPDATE: TIMESTAMP
-"""
+""" + ITEM_TABLE
 COLUMNS = '("ID" CHAR(36) PRIMARY KEY, "ORG_ID" VARCHAR(36), "TITLE" VARCHAR(256), "DESCRIPTION" VARCHAR(1024), "ITEM_SIZE" BIGINT, "LAST_UPDATE" TIMESTAMP)'
 DATABASES = ("source", "target", "peer")  # this project imports into target, the peer into peer
 STAGES = (("export", "source"), ("import", "target"))

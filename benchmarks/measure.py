@@ -1,4 +1,5 @@
-"""What the benchmarks share: one process timed as a whole with its own peak memory, and the machine's load."""
+"""What the benchmarks share: one process timed as a whole with its own peak memory, the machine's
+load, and the catalog entry of the plain table that the database benchmarks fill."""
 
 from __future__ import annotations
 
@@ -8,6 +9,20 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+# One org's rows of six columns (key, tenant, two texts, a number, a timestamp), as a catalog lists it.
+ITEM_TABLE = """      ITEM:
+        tenant: ORG_ID
+        key: [ID]
+        changed: LAST_UPDATE
+        columns:
+          ID: CHAR(36)
+          ORG_ID: VARCHAR(36)
+          TITLE: VARCHAR(256)
+          DESCRIPTION: VARCHAR(1024)
+          ITEM_SIZE: BIGINT
+          LAST_UPDATE: TIMESTAMP
+"""
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import pytest
 
 from offboard.files import export
 from offboard.files.deliveries import committed_deliveries
-from offboard.files.layout import archive_key, files_prefix, manifest_key
+from offboard.files.layout import archive_key, files_prefix, journal_key, manifest_key
 from tests.files.conftest import MTIME_NS, SMALL, snapshot, write
 
 
@@ -81,6 +81,21 @@ def test_a_file_changed_after_its_archive_was_committed_is_sent_again(alpha, roo
     assert alpha.delivered().files["files/f00.bin"].size == len(b"changed after the crash")
     archives = {key.rsplit("/", 1)[1] for key in alpha.keys(archive_key("initial", ""))}
     assert archives == set(alpha.delivered().archives)  # nothing left over in the delivery
+
+
+def test_a_record_copied_under_another_archives_name_is_dropped_not_trusted(alpha, roots, tree, monkeypatch):
+    """Whoever holds the key can write into the journal: a record counts only under its own archive's name."""
+    alpha.settings = dataclasses.replace(SMALL, archives_in_flight=1)
+    real_write_record = crash_after_first_archive(monkeypatch)
+    with pytest.raises(Crash):
+        alpha.export(roots, tree)
+    record = alpha.s3.get_object(Bucket=alpha.bucket, Key=journal_key("initial", "00001.tar"))["Body"].read()
+    alpha.s3.put_object(Bucket=alpha.bucket, Key=journal_key("initial", "00002.tar"), Body=record)
+
+    monkeypatch.setattr(export, "write_record", real_write_record)
+    resumed = alpha.export(roots, tree)
+    assert resumed.archives_resumed == 1 and resumed.files == len(tree)
+    assert set(alpha.delivered().files) == {f"files/{relative}" for _, relative in tree}
 
 
 def test_a_delta_export_interrupted_is_finished_by_the_next_delta_export(alpha, roots, tree, monkeypatch):

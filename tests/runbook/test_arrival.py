@@ -144,10 +144,10 @@ def test_a_half_or_forged_delivery_waits_or_fails_in_one_line(local_project, pro
         look("files")
     s3.put_object(Bucket=bucket, Key=key, Body=files_manifest(org_id)[:-30])
     with pytest.raises(OffboardError, match=rf"^s3://{bucket}/{key} \(line 4\): the last line is cut short: the manifest is truncated; "
-                                            "it is not a manifest this delivery can use; ask IBM to export initial again$"):
+                                            "it is not a manifest this delivery can use: .*; ask IBM to export initial again$"):
         look("files")
     s3.put_object(Bucket=bucket, Key=key, Body=files_manifest("9" * 60_000))  # quoted by the refusal, never at length
-    with pytest.raises(OffboardError, match=r"\(line 1\): orgId '9999.*…; it is not a manifest this delivery can use; ask IBM to export initial again$") as long:
+    with pytest.raises(OffboardError, match=r"\(line 1\): orgId '9999.*…; it is not a manifest this delivery can use: .*; ask IBM to export initial again$") as long:
         look("files")
     assert len(str(long.value)) < 700
     s3.put_object(Bucket=bucket, Key="initial/files/archives/00001.tar", Body=b"0123456789")

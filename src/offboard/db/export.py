@@ -10,7 +10,8 @@ could be compared; a transaction that commits after the cut-off but stamped its 
 (clock skew between application servers, long transactions) would be missed for good; several
 tables have no change-time column (members, tags, links); and bulk fixes by administrators
 often do not touch it. The price is one full read of the org's rows per delta, which a
-read-only org at cut-over can afford, and the previous index's keys in memory per table.
+read-only org at cut-over can afford, and a look-up of each key in the previous index, which
+is kept on disk (`offboard.db.previous`) so that memory stays flat however large the table.
 
 Re-running is safe: a committed delivery is returned as it is; an unfinished one resumes,
 keeping the tables whose files are complete and intact (each has a `.done.json` record).
@@ -19,7 +20,8 @@ keeping the tables whose files are complete and intact (each has a `.done.json` 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
@@ -43,6 +45,7 @@ from offboard.db.manifest import (
     write_json_atomically,
     write_manifest,
 )
+from offboard.db.previous import PreviousIndex
 from offboard.db.scan import Progress, org_batches
 from offboard.db.statements import ORG_ID
 from offboard.db.types import ColumnType
@@ -162,12 +165,13 @@ def _export_table(
     progress: Progress | None,
 ) -> TableEntry:
     stem = f"{shape.schema_name}/{shape.name}"
-    known = _previous_digests(baseline, shape) if baseline else None
+    previous = _previous(baseline, shape) if baseline else None
     chunks = ChunkWriter(folder, stem, limits.chunk_rows, limits.chunk_bytes, list(shape.types.values()))
     index = DelWriter(folder, f"{stem}.index{SUFFIX}")
     checksum = Checksum()
     try:
-        with fewer_collections(), database_errors(engine, f"exporting {shape.qualified}"), engine.connect() as connection:
+        with (previous or nullcontext(), fewer_collections(), database_errors(engine, f"exporting {shape.qualified}"),
+              engine.connect() as connection):
             for batch in org_batches(connection, shape, org_id):
                 _require_tenant(shape, batch, org_id)
                 digests = row_digests(shape, batch)
@@ -175,10 +179,10 @@ def _export_table(
                 row_hex = list(map(bytes.hex, digests))
                 key_columns = _key_columns(shape, batch)
                 index.write(list(zip(row_hex, *key_columns)))
-                chunks.write(batch if known is None else _changed(batch, _keys(key_columns), row_hex, known))
+                chunks.write(_changed(batch, _keys(key_columns), row_hex, previous) if baseline else batch)
                 if progress:
                     progress(shape.qualified, checksum.rows)
-        deleted = _typed_keys(shape, known)
+            deleted = _typed_keys(shape, previous.gone() if previous else ())
         written = chunks.close()
         entry = TableEntry(
             **shape.model_dump(by_alias=True),
@@ -216,19 +220,21 @@ def _keys(key_columns: list[list]) -> list:
     return key_columns[0] if len(key_columns) == 1 else list(zip(*key_columns))
 
 
-def _changed(batch: list, keys: list, row_hex: list[str], known: dict) -> list:
-    """Rows that are new or differ from the previous delivery; the keys left in `known` are gone."""
-    return [row for row, key, digest in zip(batch, keys, row_hex) if known.pop(key, None) != digest]
+def _changed(batch: list, keys: list, row_hex: list[str], previous: PreviousIndex | None) -> list:
+    """Rows that are new or differ from the previous delivery (every row of a table new since)."""
+    if previous is None:
+        return batch
+    return [row for row, changed in zip(batch, previous.changed(keys, row_hex)) if changed]
 
 
-def _previous_digests(baseline: _Baseline, shape: TableShape) -> dict:
-    """key -> row digest of every row the previous delivery saw (empty for a new table)."""
+def _previous(baseline: _Baseline, shape: TableShape) -> PreviousIndex | None:
+    """The previous delivery's index of the table, or None for a table new since."""
     entry = baseline.entry
     if entry is None:
-        return {}
+        return None
     if entry.shape() != shape:
         raise OffboardError(f"{shape.qualified} changed shape since {baseline.folder.name}: export an initial delivery again")
-    return read_index(baseline.folder, shape, entry)
+    return PreviousIndex(baseline.folder, shape, entry)
 
 
 def read_index(folder: Path, shape: TableShape, entry: TableEntry) -> dict:
@@ -242,10 +248,10 @@ def read_index(folder: Path, shape: TableShape, entry: TableEntry) -> dict:
     return known
 
 
-def _typed_keys(shape: TableShape, keys: dict | None) -> list[list[str | int]]:
+def _typed_keys(shape: TableShape, keys: Iterable) -> list[list[str | int]]:
     """The keys of rows gone since the previous delivery, for the manifest (JSON)."""
     types = [shape.types[k] for k in shape.key]
-    return [[typed_key(t, value) for t, value in zip(types, key if len(types) > 1 else (key,))] for key in keys or ()]
+    return [[typed_key(t, value) for t, value in zip(types, key if len(types) > 1 else (key,))] for key in keys]
 
 
 def typed_key(column_type: ColumnType, text: str) -> str | int:

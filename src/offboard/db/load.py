@@ -3,11 +3,12 @@
 Everything that can be refused is checked before the first write: the manifest is the org's,
 its tables and their shapes are the catalog's, every chunk is complete and unaltered, every
 table and column exists in the target, and each table is in the state the delivery expects.
-Then each table loads in one transaction: all of it or none of it, finished by a count of the
-org's rows that must equal the source's. A chunk whose records do not fit the catalog's columns
-(a record or field too long, another number of fields, a row of another tenant, a value its
-column's type cannot hold: `db.fit`) is refused while its table loads, and that table is left
-unchanged.
+Then every table loads, each finished by a count of the org's rows that must equal the
+source's, in one transaction per target database, committed only once every table of every
+database has loaded: all of the delivery or none of it. A chunk whose records do not fit the
+catalog's columns (a record or field too long, another number of fields, a row of another
+tenant, a value its column's type cannot hold: `db.fit`) is refused while its table loads, and
+the target is left as it was, the tables loaded before it included.
 
 The shapes (columns, types, tenant column, key) are always the catalog's: whoever holds the
 bucket's key can rewrite a delivery, manifest and checksums included.
@@ -26,15 +27,17 @@ directory sync before the import: only rows whose key a delivery holds are the o
 fix-up merged stay merged, and no delivery may change the target's own (offboard.db.persons).
 
 Tables load in the catalog's load order, parents first (foreign keys in the target hold at every
-commit); a delta's deletions run afterwards, children first, each table's in one transaction
-ending with the count check. An `ensure` table (the org's own row that the others reference)
+statement); a delta's deletions run afterwards, children first, each table's ending with the
+count check. The databases commit one after the other at the end: a commit that fails there
+(the server gone, a full disk) can leave the databases before it committed; the import run
+again resumes them. An `ensure` table (the org's own row that the others reference)
 keeps the target's row when the target has one, and gets the delivery's otherwise.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,14 +118,22 @@ def import_delivery(
                     _refuse_keys_of_others(connection, table_of(spec, engine), spec, target_org_id, keys,
                                            f"{MANIFEST_FILE}: a deletion of {spec.qualified}")
         _refuse_orphans(engines, tables, deletions, target_org_id)
-        written = [
-            _load(engines[spec.database], delivery_dir, manifest, spec, entry, org, mine, batch_rows, progress)
-            if action in (LOAD, MERGE) else 0
-            for (spec, entry), action, mine in zip(tables, actions, contested)
-        ]
-        for (spec, entry), action, keys in reversed(list(zip(tables, actions, deletions))):
-            if action == MERGE:
-                _delete(engines[spec.database], spec, entry, org, keys)
+        with ExitStack() as transactions:
+            by_engine: dict[sa.Engine, sa.Connection] = {}  # databases on one server database share its engine
+            for engine in engines.values():
+                if engine not in by_engine:
+                    by_engine[engine] = transactions.enter_context(_transaction(engine))
+            connections = {database: by_engine[engine] for database, engine in engines.items()}
+            with _left_as_it_was():  # every transaction is rolled back on the way out
+                written = [
+                    _load(engines[spec.database], connections[spec.database], delivery_dir, manifest, spec, entry, org, mine,
+                          batch_rows, progress)
+                    if action in (LOAD, MERGE) else 0
+                    for (spec, entry), action, mine in zip(tables, actions, contested)
+                ]
+                for (spec, entry), action, keys in reversed(list(zip(tables, actions, deletions))):
+                    if action == MERGE:
+                        _delete(engines[spec.database], connections[spec.database], spec, entry, org, keys)
         results = [TableImport(spec.qualified, action, rows, len(keys))
                    for (spec, _), action, rows, keys in zip(tables, actions, written, deletions)]
         return ImportResult(manifest.delivery, org_id, target_org_id, results)
@@ -166,8 +177,16 @@ def _action(engine: sa.Engine, manifest: Manifest, spec: TableSpec, entry: Table
     )
 
 
+@contextmanager
+def _transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A target database's one transaction, committed when the import leaves it without an error."""
+    with database_errors(engine, "committing the import"), engine.begin() as connection:
+        yield connection
+
+
 def _load(
     engine: sa.Engine,
+    connection: sa.Connection,
     folder: Path,
     manifest: Manifest,
     spec: TableSpec,
@@ -183,8 +202,7 @@ def _load(
     inserts = manifest.delivery == INITIAL or spec.ensure
     onto_merged = None if inserts else org.onto_merged(spec)
     written = 0
-    with (_left_unchanged(spec), fewer_collections(), database_errors(engine, f"importing {spec.qualified}"),
-          engine.begin() as connection):
+    with fewer_collections(), database_errors(engine, f"importing {spec.qualified}"):
         if inserts:
             writing = inserting(connection, target, spec.tenant, target_org_id)
         else:
@@ -227,10 +245,11 @@ def _checked_rows(folder: Path, chunk: FileInfo, spec: TableSpec, fit: Fit, org_
         decoder.close()
 
 
-def _delete(engine: sa.Engine, spec: TableSpec, entry: TableEntry, org: OrgRows, keys: list[tuple]) -> None:
-    """A delta's deletions of one table, then its count check, in one transaction."""
+def _delete(engine: sa.Engine, connection: sa.Connection, spec: TableSpec, entry: TableEntry, org: OrgRows,
+            keys: list[tuple]) -> None:
+    """A delta's deletions of one table, then its count check."""
     target = table_of(spec, engine)
-    with _left_unchanged(spec), database_errors(engine, f"importing {spec.qualified}"), engine.begin() as connection:
+    with database_errors(engine, f"importing {spec.qualified}"):
         if keys:  # none of another org's (refused before the first write)
             executing(connection, delete_keys(target, spec.tenant, spec.key, org.id), spec.key)(keys)
         _require_count(connection, engine, spec, entry, org)
@@ -302,10 +321,10 @@ def _shown_key(row: tuple) -> str:
 
 
 @contextmanager
-def _left_unchanged(spec: TableSpec) -> Iterator[None]:
-    """A refusal inside a table's transaction, which was rolled back, says so."""
+def _left_as_it_was() -> Iterator[None]:
+    """A refusal while the tables load, every transaction rolled back, says so."""
     try:
         yield
     except OffboardError as error:
-        raise OffboardError(f"{error}: {spec.qualified} left unchanged") from None
+        raise OffboardError(f"{error}; nothing was imported: the target is as it was") from None
 

@@ -11,6 +11,7 @@ from offboard.errors import OffboardError
 from offboard.files.download import ObjectStream
 from offboard.files.index import FileIndex, Manifest
 from offboard.files.layout import manifest_key
+from offboard.files.manifest import UNUSABLE
 
 MAX_MANIFEST_BYTES = 4 << 30  # ~150 bytes a file: over 25 million files; read as a stream, it costs disk, not memory
 READ_BUFFER = 1 << 20
@@ -49,7 +50,7 @@ def read_manifest(s3, bucket: str, delivery: str, org_id: str, index: FileIndex,
     key = manifest_key(delivery)
     where = f"s3://{bucket}/{key}"
     if head["ContentLength"] > MAX_MANIFEST_BYTES:
-        raise OffboardError(f"{where} is larger than {MAX_MANIFEST_BYTES >> 20} MiB: it is not a manifest this delivery can use")
+        raise OffboardError(f"{where} is larger than {MAX_MANIFEST_BYTES >> 20} MiB; {UNUSABLE}")
     stream = ObjectStream(s3, bucket, key, head["ContentLength"], head["ETag"])
     try:
         return index.load(io.BufferedReader(_Raw(stream), READ_BUFFER), where, org_id, delivery, MAX_MANIFEST_BYTES)

@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 from offboard.delivery import delivery_number
 from offboard.errors import OffboardError
-from offboard.files.manifest import ArchiveEntry, Counts, FileEntry, Header, read_manifest
+from offboard.files.manifest import UNUSABLE, ArchiveEntry, Counts, FileEntry, Header, read_manifest
 
 BATCH = 10_000  # rows per fetch and per insert
 
@@ -91,7 +91,7 @@ class FileIndex:
         self.db.execute("COMMIT")
         both = self.db.execute("SELECT name FROM deleted JOIN file USING (number, name) WHERE number = ? LIMIT 1", (number,)).fetchone()
         if both:
-            raise OffboardError(f"{where}: {both[0]} is both carried and deleted; it is not a manifest this delivery can use")
+            raise OffboardError(f"{where}: {both[0]} is both carried and deleted; {UNUSABLE}")
         return Manifest(self, number, header, counts)
 
     def fold(self, manifests: Iterable[Manifest]) -> None:

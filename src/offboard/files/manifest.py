@@ -40,6 +40,9 @@ FORMAT = 2
 SHA256 = r"^[0-9a-f]{64}$"
 MAX_LINE = 64 * 1024  # a name is at most a few KiB: a longer line is not a manifest's
 SHOWN = 300  # characters of a refused line's problem that a message shows
+# What every refusal of a manifest ends with: an export run again finds the same manifest, so it must go first.
+UNUSABLE = ("it is not a manifest this delivery can use: check who wrote it (the bucket's key may have leaked), "
+            "delete it and export the delivery again")
 ORG_ID = re.compile(r"[0-9]{1,20}")
 DIGEST = re.compile(r"[0-9a-f]{64}")
 SECTIONS = ("archive", "file", "deleted", "missing")  # in the order they come, between header and end
@@ -309,4 +312,4 @@ def read_manifest(stream: BinaryIO, where: str, sink: Sink, expected: Callable[[
     except Refused as error:
         at = f" (line {number})" if number else ""
         problem = str(error) if len(str(error)) <= SHOWN else str(error)[:SHOWN] + "…"  # a line quotes up to 64 KiB
-        raise OffboardError(f"{where}{at}: {problem}; it is not a manifest this delivery can use") from None
+        raise OffboardError(f"{where}{at}: {problem}; {UNUSABLE}") from None
