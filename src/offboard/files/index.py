@@ -104,13 +104,6 @@ class FileIndex:
                             "WHERE number = ?", (manifest.number,))
         self.db.execute("COMMIT")
 
-    def folded(self) -> Iterator[tuple[str, FileEntry]]:
-        return ((name, FileEntry(*entry)) for name, *entry in self.rows("SELECT * FROM folded ORDER BY name"))
-
-    def folded_entry(self, name: str) -> FileEntry | None:
-        row = self.db.execute("SELECT size, mtime_ns, sha256, archive FROM folded WHERE name = ?", (name,)).fetchone()
-        return FileEntry(*row) if row else None
-
     def folded_counts(self) -> tuple[int, int]:
         """(files, bytes) of the folded deliveries."""
         return self.db.execute("SELECT count(*), coalesce(sum(size), 0) FROM folded").fetchone()

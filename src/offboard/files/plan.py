@@ -32,10 +32,6 @@ class ArchivePlan:
     files: tuple[SourceFile, ...]
     size: int  # expected tar size
 
-    @property
-    def data_bytes(self) -> int:
-        return sum(source.size for source in self.files)
-
 
 def plan_archives(files: Iterable[SourceFile], settings: TransferSettings, first_number: int = 1) -> Iterator[ArchivePlan]:
     """Archives of `files` (in name order) as they fill up; a file larger than the bound gets an archive of its own."""
