@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from offboard.db.delfile import read_batches
 from offboard.db.digest import DIGEST_BYTES
-from offboard.db.previous import PreviousIndex
+from offboard.db.previous import PreviousIndex, index_batches
 
 from .support import catalog_of, export
 
@@ -16,8 +15,7 @@ from .support import catalog_of, export
 def test_unchanged_rows_are_not_sent_changed_ones_are_and_the_rest_are_gone(sample, org, table):
     delivery = export(sample, org)
     spec, entry = catalog_of(sample).table(table), delivery.manifest.table(table)
-    chars = [2 * DIGEST_BYTES, *(spec.field_chars[i] for i in spec.key_positions)]
-    rows = [row for batch in read_batches(delivery.folder / entry.index.file, chars) for row in batch]
+    rows = [row for batch in index_batches(delivery.folder, spec, entry) for row in batch]
     keys = [row[1] if len(spec.key) == 1 else tuple(row[1:]) for row in rows]
     assert len(rows) >= 3 and len(spec.key) == (1 if table == "FILES.MEDIA" else 2)
 

@@ -32,8 +32,8 @@ from pydantic import ValidationError
 from offboard.db.catalog import Catalog, TableShape
 from offboard.db.collection import fewer_collections
 from offboard.db.connect import database_errors, opened_engines
-from offboard.db.delfile import SUFFIX, ChunkWriter, DelWriter, check_file, read_batches
-from offboard.db.digest import DIGEST_BYTES, Checksum, row_digests
+from offboard.db.delfile import SUFFIX, ChunkWriter, DelWriter, check_file
+from offboard.db.digest import Checksum, row_digests
 from offboard.db.manifest import (
     FORMAT,
     Manifest,
@@ -45,7 +45,7 @@ from offboard.db.manifest import (
     write_json_atomically,
     write_manifest,
 )
-from offboard.db.previous import PreviousIndex
+from offboard.db.previous import PreviousIndex, index_batches
 from offboard.db.scan import Progress, org_batches
 from offboard.db.statements import ORG_ID
 from offboard.db.types import ColumnType
@@ -240,10 +240,8 @@ def _previous(baseline: _Baseline, shape: TableShape) -> PreviousIndex | None:
 def read_index(folder: Path, shape: TableShape, entry: TableEntry) -> dict:
     """key -> row digest of a delivery's index of one table, keys as DEL text (a tuple for a
     composite key), once its file is checked against the manifest."""
-    check_file(folder, entry.index)
-    index_chars = [2 * DIGEST_BYTES, *(shape.field_chars[i] for i in shape.key_positions)]  # hex digest, then the key
     known: dict = {}
-    for batch in read_batches(folder / entry.index.file, index_chars, entry.index.empty_strings > 0):
+    for batch in index_batches(folder, shape, entry):
         known.update(zip(_keys([list(map(itemgetter(i + 1), batch)) for i in range(len(shape.key))]), map(itemgetter(0), batch)))
     return known
 

@@ -9,9 +9,6 @@ key found is taken out, so the keys left at the end are the rows gone since.
 from __future__ import annotations
 
 import json
-import os
-import sqlite3
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +16,7 @@ from offboard.db.catalog import TableShape
 from offboard.db.delfile import check_file, read_batches
 from offboard.db.digest import DIGEST_BYTES
 from offboard.db.manifest import TableEntry
+from offboard.scratch import ScratchDatabase
 
 LOOKUP = 500  # keys per query
 
@@ -29,30 +27,27 @@ def _stored(key: str | tuple) -> bytes:
     return (key if isinstance(key, str) else json.dumps(key)).encode("utf-8", "surrogatepass")
 
 
-class PreviousIndex:
+def index_batches(folder: Path, shape: TableShape, entry: TableEntry) -> Iterator[list[list[str | None]]]:
+    """A delivery's index of one table, checked against its manifest entry, in batches of rows:
+    [hex row digest, key column, ...], the key as DEL text."""
+    check_file(folder, entry.index)
+    index_chars = [2 * DIGEST_BYTES, *(shape.field_chars[i] for i in shape.key_positions)]
+    return read_batches(folder / entry.index.file, index_chars, entry.index.empty_strings > 0)
+
+
+class PreviousIndex(ScratchDatabase):
     """Use as a context manager; `changed` for each batch of rows in turn, then `gone`."""
 
     def __init__(self, folder: Path, shape: TableShape, entry: TableEntry) -> None:
-        check_file(folder, entry.index)
+        batches = index_batches(folder, shape, entry)
+        super().__init__("offboard-previous-", "CREATE TABLE previous (key BLOB PRIMARY KEY, digest TEXT NOT NULL) WITHOUT ROWID;",
+                         cache_mib=16)
         self.composite = len(shape.key) > 1
-        self._folder = tempfile.TemporaryDirectory(prefix="offboard-previous-")
-        # scratch data, removed with the export's process: no journal, no fsync
-        self.db = sqlite3.connect(os.path.join(self._folder.name, "index.sqlite"), isolation_level=None)
-        self.db.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -16384;"
-                              "CREATE TABLE previous (key BLOB PRIMARY KEY, digest TEXT NOT NULL) WITHOUT ROWID;")
-        index_chars = [2 * DIGEST_BYTES, *(shape.field_chars[i] for i in shape.key_positions)]  # hex digest, then the key
         self.db.execute("BEGIN")
-        for batch in read_batches(folder / entry.index.file, index_chars, entry.index.empty_strings > 0):
+        for batch in batches:
             self.db.executemany("INSERT INTO previous VALUES (?, ?)",
                                 ((_stored(tuple(row[1:]) if self.composite else row[1]), row[0]) for row in batch))
         self.db.execute("COMMIT")
-
-    def __enter__(self) -> PreviousIndex:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.db.close()
-        self._folder.cleanup()
 
     def changed(self, keys: list, digests: list[str]) -> list[bool]:
         """Whether each row (key, digest) is new or differs from the previous delivery; the keys are taken out."""

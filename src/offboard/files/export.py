@@ -91,29 +91,21 @@ def export_files(s3, bucket: str, org_id: str, roots: StoreRoots, selection: Sel
         progress = progress or Silent()
         progress.start(size, files)
         plans = plan_archives(delta.to_send(index, skipped="resumed"), settings, last_kept + 1)
-        sent = send_archives(s3, bucket, delivery, plans, settings, progress, lambda record: keep(index, record, "sent"))
+        send_archives(s3, bucket, delivery, plans, settings, progress, lambda record: keep(index, record, "sent"))
         counts = upload_manifest(s3, bucket, index, Header(org_id, delivery, now()))
+        sent, size = index.db.execute("SELECT count(DISTINCT archive), coalesce(sum(size), 0) FROM sent").fetchone()
         return ExportResult(delivery, counts.files, counts.deleted, counts.missing, counts.archives,
-                            archives_sent=sent, archives_resumed=counts.archives - sent,
-                            bytes_sent=index.db.execute("SELECT coalesce(sum(size), 0) FROM sent").fetchone()[0])
+                            archives_sent=sent, archives_resumed=counts.archives - sent, bytes_sent=size)
 
 
-def send_archives(s3, bucket: str, delivery: str, plans, settings: TransferSettings, progress: Progress, done) -> int:
+def send_archives(s3, bucket: str, delivery: str, plans, settings: TransferSettings, progress: Progress, done) -> None:
     """Several archives in flight, their parts sharing one pool; `done(record)` for each committed
-    archive; the first failure stops them all. Returns how many were sent."""
-    sent = 0
-
-    def committed(record: ArchiveRecord) -> None:
-        nonlocal sent
-        done(record)
-        sent += 1
-
+    archive; the first failure stops them all."""
     with PartPool(settings.parts_in_flight, settings.archives_in_flight) as parts:
         def send(plan: ArchivePlan, cancelled: threading.Event) -> ArchiveRecord:
             return send_archive(s3, bucket, delivery, plan, settings, parts, progress, cancelled)
 
-        run_all(send, plans, settings.archives_in_flight, committed)
-    return sent
+        run_all(send, plans, settings.archives_in_flight, done)
 
 
 def send_archive(s3, bucket: str, delivery: str, plan: ArchivePlan, settings: TransferSettings, parts: PartPool,

@@ -3,17 +3,12 @@
 A delivery may carry millions of files; holding one Python object per file would take
 gigabytes. So a command reads each manifest into an SQLite database in a temporary folder (set
 TMPDIR to put it elsewhere), and works on it with queries and batches: memory stays flat
-whatever the number of files, and the disk holds about 150 bytes a file. The index is scratch:
-it is removed when the command ends, and a command run again builds it again. It keeps no
-rollback journal (nothing in it outlives the command), so a command whose writes into it fail
-stops there: a transaction is never rolled back, and the index is not used again.
+whatever the number of files, and the disk holds about 150 bytes a file. The index is scratch
+(`offboard.scratch`): it is removed when the command ends, and a command run again builds it again.
 """
 
 from __future__ import annotations
 
-import os
-import sqlite3
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -21,6 +16,7 @@ from typing import BinaryIO
 from offboard.delivery import delivery_number
 from offboard.errors import OffboardError
 from offboard.files.manifest import UNUSABLE, ArchiveEntry, Counts, FileEntry, Header, read_manifest
+from offboard.scratch import ScratchDatabase
 
 BATCH = 10_000  # rows per fetch and per insert
 
@@ -37,29 +33,11 @@ CREATE TABLE folded (name TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, sha2
 """
 
 
-class FileIndex:
-    """One command's scratch database; use it as a context manager."""
+class FileIndex(ScratchDatabase):
+    """One command's index of files; use it as a context manager."""
 
     def __init__(self) -> None:
-        self._folder = tempfile.TemporaryDirectory(prefix="offboard-index-")
-        self.db = sqlite3.connect(os.path.join(self._folder.name, "index.sqlite"), isolation_level=None)
-        # scratch data: nothing to keep through a crash, so no journal and no fsync
-        self.db.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -8192;"
-                              "PRAGMA temp_store = FILE;" + SCHEMA)
-
-    def __enter__(self) -> FileIndex:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def scratch(self, name: str) -> str:
-        """A path for a scratch file of the command, removed with the index."""
-        return os.path.join(self._folder.name, name)
-
-    def close(self) -> None:
-        self.db.close()
-        self._folder.cleanup()
+        super().__init__("offboard-index-", SCHEMA)
 
     def rows(self, query: str, parameters: tuple = ()) -> Iterator[tuple]:
         """A query's rows, fetched in batches."""
